@@ -1,0 +1,37 @@
+# weft — operator entry points. Every target wraps the `weft` CLI (bin/weft.js).
+WEFT := node bin/weft.js
+REGION ?= monaco
+
+.PHONY: setup demo test typecheck format tiles serve bench bench-tiles analytics clean
+
+setup:
+	@bash scripts/setup.sh
+
+## make demo: build the demo region's tiles and show where they are
+demo: setup
+	@bash scripts/demo.sh
+
+## make test: install what is missing, type-check, run the whole suite
+test: setup
+	npx tsc --noEmit -p tsconfig.json
+	npx vitest run
+
+typecheck: setup
+	npx tsc --noEmit -p tsconfig.json
+
+format:
+	npx prettier --write .
+
+## make tiles REGION=monaco: the region's base map → dist/$(REGION)/base.pmtiles
+tiles: setup
+	$(WEFT) build base --region $(REGION)
+
+## make bench: every benchmark, each side by side with its peer
+bench: bench-tiles
+
+bench-tiles: setup
+	@bash scripts/setup.sh --bench
+	npx tsx bench/tiles.ts
+
+clean:
+	rm -rf build dist .cache bench/out

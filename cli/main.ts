@@ -1,0 +1,43 @@
+// The `weft` command line: one program, subcommands grouped by domain (tiles, builds, releases, data, jobs, serving).
+import { Command, CommanderError } from 'commander';
+import { UserError, errorMessage } from '../core/errors.js';
+import { registerTileCommands } from './tiles.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('weft')
+    .description('Build, publish and serve the maps of a community weave.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerTileCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version exit with code 0; usage errors were already printed by commander
+      return err.exitCode;
+    }
+    if (err instanceof UserError) {
+      process.stderr.write(`weft: ${err.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`weft: ${errorMessage(err)}\n`);
+    if (process.env.WEFT_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}
+
+const isEntry = process.argv[1] !== undefined && import.meta.url.endsWith('/cli/main.js');
+if (isEntry) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

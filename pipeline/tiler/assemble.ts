@@ -1,0 +1,157 @@
+// Encode stage for one tile: records → MVT layers (sorted, keys and values deduplicated) → gzip, within a size budget.
+import { gzipSync } from 'node:zlib';
+import { ByteReader, ByteWriter } from './bytes.js';
+import type { DecodedRecord } from './records.js';
+
+export interface AssembleOptions {
+  extent: number;
+  /** compressed size budget in bytes */
+  budget: number;
+  /** gzip level */
+  level: number;
+}
+
+export interface AssembledTile {
+  data: Uint8Array;
+  /** features dropped to meet the size budget */
+  dropped: number;
+  /** size before compression */
+  rawSize: number;
+}
+
+const tileWriter = new ByteWriter(1 << 16);
+const layerWriter = new ByteWriter(1 << 16);
+const featureWriter = new ByteWriter(1 << 12);
+
+function latin1(b: Uint8Array): string {
+  return b.length < 4096 ? String.fromCharCode.apply(null, b as unknown as number[]) : Buffer.from(b).toString('latin1');
+}
+
+function compareRecords(a: DecodedRecord, b: DecodedRecord): number {
+  return a.sortKey - b.sortKey || a.seq - b.seq;
+}
+
+/** Groups a tile's records by layer (layers in name order, features by sort key then input order). */
+export function groupLayers(records: DecodedRecord[]): [string, DecodedRecord[]][] {
+  const layers = new Map<string, DecodedRecord[]>();
+  for (const r of records) {
+    let list = layers.get(r.layer);
+    if (!list) layers.set(r.layer, (list = []));
+    list.push(r);
+  }
+  const out = [...layers.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  for (const [, list] of out) list.sort(compareRecords);
+  return out;
+}
+
+/** Writes one MVT tile (spec 2.1) from grouped records. */
+export function encodeLayers(layers: [string, DecodedRecord[]][], extent: number): Uint8Array {
+  const t = tileWriter;
+  t.reset();
+  for (const [name, features] of layers) {
+    if (!features.length) continue;
+    const w = layerWriter;
+    w.reset();
+    w.tag(15, 0);
+    w.varint(2); // version
+    w.tag(1, 2);
+    w.string(name);
+    const keyIndex = new Map<string, number>();
+    const keys: Uint8Array[] = [];
+    const valueIndex = new Map<string, number>();
+    const values: Uint8Array[] = [];
+    const tags: number[] = [];
+    for (const f of features) {
+      tags.length = 0;
+      const r = new ByteReader(f.props);
+      const n = r.varint();
+      for (let i = 0; i < n; i++) {
+        const k = r.slice();
+        const v = r.slice();
+        const ks = latin1(k);
+        let ki = keyIndex.get(ks);
+        if (ki === undefined) {
+          ki = keys.length;
+          keyIndex.set(ks, ki);
+          keys.push(k);
+        }
+        const vs = latin1(v);
+        let vi = valueIndex.get(vs);
+        if (vi === undefined) {
+          vi = values.length;
+          valueIndex.set(vs, vi);
+          values.push(v);
+        }
+        tags.push(ki, vi);
+      }
+      // Feature message: id (1), tags (2, packed), type (3), geometry (4, packed)
+      let tagLen = 0;
+      for (const x of tags) tagLen += x < 0x80 ? 1 : x < 0x4000 ? 2 : x < 0x200000 ? 3 : 4;
+      const body = featureWriter;
+      body.reset();
+      if (f.id !== undefined) {
+        body.tag(1, 0);
+        body.varint(f.id);
+      }
+      if (tags.length) {
+        body.tag(2, 2);
+        body.varint(tagLen);
+        for (const x of tags) body.varint(x);
+      }
+      body.tag(3, 0);
+      body.varint(f.type);
+      body.tag(4, 2);
+      body.varint(f.geometry.length);
+      body.bytes(f.geometry);
+      w.tag(2, 2);
+      w.varint(body.pos);
+      w.bytes(body.buf.subarray(0, body.pos));
+    }
+    for (const k of keys) {
+      w.tag(3, 2);
+      w.varint(k.length);
+      w.bytes(k);
+    }
+    for (const v of values) {
+      w.tag(4, 2);
+      w.varint(v.length);
+      w.bytes(v);
+    }
+    w.tag(5, 0);
+    w.varint(extent);
+    t.tag(3, 2);
+    t.varint(w.pos);
+    t.bytes(w.buf.subarray(0, w.pos));
+  }
+  return t.result();
+}
+
+/**
+ * Encodes and compresses a tile; when the compressed tile exceeds the budget, drops every other feature of the
+ * layers (later features in sort order first) until it fits, and reports how many were dropped.
+ */
+export function assembleTile(records: DecodedRecord[], opts: AssembleOptions): AssembledTile {
+  let layers = groupLayers(records);
+  let dropped = 0;
+  for (let attempt = 0; ; attempt++) {
+    const raw = encodeLayers(layers, opts.extent);
+    const data = gzipSync(raw, { level: opts.level });
+    if (data.length <= opts.budget || attempt > 40) {
+      return { data, dropped, rawSize: raw.length };
+    }
+    // keep a share of each layer proportional to how far over budget we are (at most half per round)
+    const keep = Math.min(0.5, (opts.budget / data.length) * 0.9);
+    let total = 0;
+    layers = layers.map(([name, list]) => {
+      if (list.length <= 1) return [name, list];
+      const target = Math.max(1, Math.floor(list.length * keep));
+      const step = list.length / target;
+      const kept: DecodedRecord[] = [];
+      for (let i = 0; i < target; i++) kept.push(list[Math.floor(i * step)]!);
+      dropped += list.length - kept.length;
+      total += kept.length;
+      return [name, kept];
+    });
+    if (total === 0) return { data, dropped, rawSize: raw.length };
+  }
+}

@@ -1,0 +1,160 @@
+// The engine's intermediate records: one per (tile, feature), `(tile id, seq, sort key, layer, encoded feature)`,
+// packed into byte buffers so that they move between threads and to disk without per-object cost.
+import { ByteReader, ByteWriter } from './bytes.js';
+import type { PropertyValue } from '../mvt/types.js';
+
+const encoder = new TextEncoder();
+
+/** One MVT `Value` message (spec 4.1) for a property value. */
+export function writeValue(w: ByteWriter, v: PropertyValue): void {
+  if (typeof v === 'string') {
+    w.tag(1, 2);
+    w.string(v);
+  } else if (typeof v === 'boolean') {
+    w.tag(7, 0);
+    w.varint(v ? 1 : 0);
+  } else if (Number.isInteger(v) && Math.abs(v) <= Number.MAX_SAFE_INTEGER) {
+    if (v >= 0) {
+      w.tag(5, 0); // uint_value
+      w.varint(v);
+    } else {
+      w.tag(6, 0); // sint_value
+      w.svarint(v);
+    }
+  } else {
+    w.tag(3, 1); // double_value
+    w.f64(v);
+  }
+}
+
+const propWriter = new ByteWriter(1024);
+const valueWriter = new ByteWriter(256);
+
+/** Properties as `[count][key bytes][Value message bytes]…`, computed once per feature and reused by its records. */
+export function encodeProperties(props: Record<string, PropertyValue>): Uint8Array {
+  const w = propWriter;
+  w.reset();
+  const keys = Object.keys(props);
+  w.varint(keys.length);
+  for (const k of keys) {
+    w.string(k);
+    valueWriter.reset();
+    writeValue(valueWriter, props[k]!);
+    w.varint(valueWriter.pos);
+    w.bytes(valueWriter.buf.subarray(0, valueWriter.pos));
+  }
+  return w.result();
+}
+
+const layerNames = new Map<string, Uint8Array>();
+export function layerNameBytes(name: string): Uint8Array {
+  let b = layerNames.get(name);
+  if (!b) {
+    b = encoder.encode(name);
+    layerNames.set(name, b);
+  }
+  return b;
+}
+
+/** Writes records into one buffer and keeps an index of (tile id, offset) per record. */
+export class RecordWriter {
+  readonly w = new ByteWriter(1 << 20);
+  tileIds: number[] = [];
+  offsets: number[] = [];
+
+  add(
+    tileId: number,
+    seq: number,
+    sortKey: number,
+    layer: Uint8Array,
+    type: number,
+    id: number | undefined,
+    commands: number[],
+    props: Uint8Array,
+  ): void {
+    const w = this.w;
+    this.tileIds.push(tileId);
+    this.offsets.push(w.pos);
+    w.f64(tileId);
+    w.f64(seq);
+    w.f64(sortKey);
+    w.varint(layer.length);
+    w.bytes(layer);
+    w.u8(type);
+    if (id === undefined) w.u8(0);
+    else {
+      w.u8(1);
+      w.f64(id);
+    }
+    // geometry as the packed varints of MVT field 4, length-prefixed
+    let len = 0;
+    for (const c of commands) len += varintSize(c);
+    w.varint(len);
+    for (const c of commands) w.varint(c);
+    w.varint(props.length);
+    w.bytes(props);
+  }
+
+  get count(): number {
+    return this.tileIds.length;
+  }
+
+  /** The batch, ready to transfer: record bytes plus index arrays. */
+  finish(): RecordBatch {
+    return {
+      bytes: this.w.result(),
+      tileIds: Float64Array.from(this.tileIds),
+      offsets: Uint32Array.from(this.offsets),
+    };
+  }
+}
+
+export interface RecordBatch {
+  bytes: Uint8Array;
+  tileIds: Float64Array;
+  /** start of each record in `bytes`; record i ends where record i+1 starts (or at the end) */
+  offsets: Uint32Array;
+}
+
+export function varintSize(v: number): number {
+  if (v < 0x80) return 1;
+  if (v < 0x4000) return 2;
+  if (v < 0x200000) return 3;
+  if (v < 0x10000000) return 4;
+  return 5;
+}
+
+export interface DecodedRecord {
+  tileId: number;
+  seq: number;
+  sortKey: number;
+  layer: string;
+  type: number;
+  id: number | undefined;
+  /** packed geometry varints */
+  geometry: Uint8Array;
+  /** encoded properties (see encodeProperties) */
+  props: Uint8Array;
+}
+
+const decoder = new TextDecoder();
+const layerCache = new Map<string, string>();
+
+export function readRecord(r: ByteReader): DecodedRecord {
+  const tileId = r.f64();
+  const seq = r.f64();
+  const sortKey = r.f64();
+  const layerBytes = r.slice();
+  // layer names repeat: decode each distinct one once
+  const raw = String.fromCharCode.apply(null, layerBytes as unknown as number[]);
+  let layer = layerCache.get(raw);
+  if (layer === undefined) {
+    layer = decoder.decode(layerBytes);
+    layerCache.set(raw, layer);
+  }
+  const type = r.u8();
+  const id = r.u8() ? r.f64() : undefined;
+  const geometry = r.slice();
+  const props = r.slice();
+  return { tileId, seq, sortKey, layer, type, id, geometry, props };
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what weft needs and is missing: Debian packages (as root, each only if absent), npm packages, the build.
+# Idempotent: a second run with everything present takes seconds.
+#   scripts/setup.sh            packages for tests and the demo
+#   scripts/setup.sh --bench    also the peers the benchmarks compare against (tilemaker, nginx, wrk)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=(osmium-tool postgresql-15-postgis-3 chromium fonts-noto-core)
+if [[ "${1:-}" == "--bench" ]]; then
+  apt_packages+=(tilemaker nginx-light wrk)
+fi
+
+missing=()
+for pkg in "${apt_packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -eq 0 ]]; then
+    echo "setup: installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: missing Debian packages (not root, so not installing): ${missing[*]}" >&2
+    echo "setup: run: sudo apt-get install -y ${missing[*]}" >&2
+  fi
+fi
+
+# npm packages: reinstall only when the lockfile changed since the last install
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  touch node_modules/.package-lock.json
+fi
+
+# the compiled CLI: rebuild when any TypeScript source is newer than the last build
+stamp=build/.stamp
+if [[ ! -f $stamp ]] || [[ -n "$(find cli core pipeline serve jobs tsconfig.json tsconfig.build.json -newer "$stamp" -name '*.ts' -o -newer "$stamp" -name '*.json' 2>/dev/null | head -1)" ]]; then
+  echo "setup: building the CLI"
+  npx tsc -p tsconfig.build.json
+  touch "$stamp"
+fi
