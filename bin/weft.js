@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const entry = new URL('../build/cli/main.js', import.meta.url);
+const entry = new URL('../build/cli/run.js', import.meta.url);
 if (!existsSync(fileURLToPath(entry))) {
   process.stderr.write('weft: the CLI is not built yet; run `npm run build` (or `make setup`) first\n');
   process.exit(1);

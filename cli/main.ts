@@ -34,10 +34,3 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
 }
-
-const isEntry = process.argv[1] !== undefined && import.meta.url.endsWith('/cli/main.js');
-if (isEntry) {
-  main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
-}

@@ -1,4 +1,5 @@
 // CLI group "tiles": weft tile, weft verify, weft inspect.
+import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { verifyArchive } from '../pipeline/pmtiles/verify.js';
 import { inspectArchive } from '../pipeline/pmtiles/inspect.js';
@@ -19,8 +20,10 @@ export function registerTileCommands(program: Command): void {
     .option('--name <text>', 'archive name written to the metadata')
     .option('--workers <n>', 'worker threads (default: one per core)', (v) => Number.parseInt(v, 10))
     .option('-q, --quiet', 'no progress output')
+    .option('--stats <file>', 'write build statistics (per stage, per zoom, largest tiles) as JSON')
     .action(async (inputs: string[], opts) => {
-      await tileCommand(inputs, opts);
+      const stats = await tileCommand(inputs, opts);
+      if (opts.stats) await writeFile(opts.stats, JSON.stringify(stats, null, 2) + '\n');
     });
 
   program

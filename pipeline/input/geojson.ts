@@ -78,7 +78,7 @@ async function* readSequence(input: GeojsonInput): AsyncGenerator<InputChunk> {
       position += bytesRead;
       const data = carry.length ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
       if (bytesRead === 0) {
-        if (data.length) yield { kind: 'ndjson', text: data.toString('utf8'), input: input.path, source: input.source, firstLine: line };
+        if (data.length) yield { kind: 'ndjson', bytes: new Uint8Array(data), input: input.path, source: input.source, firstLine: line };
         return;
       }
       const cut = data.lastIndexOf(10);
@@ -86,11 +86,14 @@ async function* readSequence(input: GeojsonInput): AsyncGenerator<InputChunk> {
         carry = Buffer.from(data);
         continue;
       }
-      const block = data.subarray(0, cut + 1);
+      // the block is handed to a worker (transferred, not copied): it owns its own memory
+      const block = new Uint8Array(cut + 1);
+      block.set(data.subarray(0, cut + 1));
       carry = Buffer.from(data.subarray(cut + 1));
-      yield { kind: 'ndjson', text: block.toString('utf8'), input: input.path, source: input.source, firstLine: line };
       let nl = -1;
-      while ((nl = block.indexOf(10, nl + 1)) >= 0) line++;
+      const lines = line;
+      while ((nl = data.indexOf(10, nl + 1)) >= 0 && nl <= cut) line++;
+      yield { kind: 'ndjson', bytes: block, input: input.path, source: input.source, firstLine: lines };
     }
   } finally {
     await fh.close();

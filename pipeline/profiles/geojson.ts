@@ -22,7 +22,7 @@ export function createProfile(options: unknown): Profile {
   const logRate = Math.log(rate);
   return {
     name: 'geojson',
-    map(f: SourceFeature, source: string): LayerFeature[] {
+    map(f: SourceFeature, source?: string): LayerFeature[] {
       let minzoom = opts.minzoom;
       const g = f.geometry;
       if (rate > 1 && (g.type === 'Point' || g.type === 'MultiPoint')) {
@@ -30,7 +30,7 @@ export function createProfile(options: unknown): Profile {
       }
       return [
         {
-          layer: opts.layer ?? source,
+          layer: opts.layer ?? source ?? "features",
           geometry: g,
           properties: flattenProperties(f.properties),
           id: featureId(f.id),

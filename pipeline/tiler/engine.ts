@@ -7,6 +7,7 @@ import { tileIdToZxy } from '../pmtiles/tileid.js';
 import { Progress, type StageStats } from '../progress.js';
 import type { AssembleOptions } from './assemble.js';
 import type { LayerStats, MapResult } from './map-stage.js';
+import { RunMerger, type TileSlices } from './merge.js';
 import { WorkerPool } from './pool.js';
 import type { RecordBatch } from './records.js';
 import { DEFAULT_TILING, type TilingOptions } from './tile-feature.js';
@@ -15,7 +16,7 @@ import type { ProfileRef, SourceFeature, VectorLayerSpec } from './types.js';
 import type { EncodeResult, WorkerRequest } from './worker.js';
 
 export type InputChunk =
-  | { kind: 'ndjson'; text: string; input: string; source: string; firstLine: number }
+  | { kind: 'ndjson'; bytes: Uint8Array; input: string; source: string; firstLine: number }
   | { kind: 'features'; features: SourceFeature[]; input: string; source: string; firstIndex: number };
 
 export interface EngineOptions {
@@ -94,7 +95,8 @@ export async function runEngine(inputs: AsyncIterable<InputChunk>, opts: EngineO
     let failure: unknown;
     for await (const chunk of inputs) {
       const firstSeq = chunkIndex++ * SEQ_PER_CHUNK;
-      const p = pool.run<MapResult>({ ...chunk, firstSeq } as WorkerRequest).then(accept, (err) => {
+      const transfer = chunk.kind === 'ndjson' ? [chunk.bytes.buffer as ArrayBuffer] : [];
+      const p = pool.run<MapResult>({ ...chunk, firstSeq } as WorkerRequest, transfer).then(accept, (err) => {
         failure ??= err;
       });
       const tracked = p.finally(() => inFlight.delete(tracked));
@@ -106,22 +108,6 @@ export async function runEngine(inputs: AsyncIterable<InputChunk>, opts: EngineO
     if (failure) throw failure;
     progress.end();
     if (features === 0) throw new UserError('no features in the input');
-
-    // ---- sort: group record references by tile id ----------------------------------------------------------------
-    progress.stage('sort', 'records', records);
-    const byTile = new Map<number, number[]>();
-    for (let b = 0; b < batches.length; b++) {
-      const ids = batches[b]!.tileIds;
-      for (let i = 0; i < ids.length; i++) {
-        const id = ids[i]!;
-        let refs = byTile.get(id);
-        if (!refs) byTile.set(id, (refs = []));
-        refs.push(b, i);
-      }
-      progress.tick(ids.length);
-    }
-    const tileIds = Float64Array.from(byTile.keys()).sort();
-    progress.end();
 
     // ---- encode + write ------------------------------------------------------------------------------------------
     const bounds = opts.bounds ?? worldToBounds(world);
@@ -145,9 +131,11 @@ export async function runEngine(inputs: AsyncIterable<InputChunk>, opts: EngineO
     let dropped = 0;
     let droppedTiles = 0;
     let bytes = 0;
-    progress.stage('encode+write', 'tiles', tileIds.length);
+    // ---- sort (each worker returned a run sorted by tile id; merge them) + encode + write ------------------------
+    const merger = new RunMerger(batches);
+    progress.stage('merge+encode+write', 'records', records);
     try {
-      const queue: Promise<EncodeResult>[] = [];
+      const queue: Promise<EncodeResult & { records: number }>[] = [];
       const maxQueue = pool.size * IN_FLIGHT_PER_WORKER;
       const drain = async (): Promise<void> => {
         const r = await queue.shift()!;
@@ -167,23 +155,21 @@ export async function runEngine(inputs: AsyncIterable<InputChunk>, opts: EngineO
           tilesPerZoom[z] = (tilesPerZoom[z] ?? 0) + 1;
           trackLargest(largest, id, data.length);
         }
-        progress.tick(r.tileIds.length);
+        progress.tick(r.records);
       };
       let job = new JobBuilder();
-      for (let t = 0; t < tileIds.length; t++) {
-        const id = tileIds[t]!;
-        job.addTile(id, byTile.get(id)!, batches);
-        byTile.delete(id);
+      for (let tile = merger.next(); tile; tile = merger.next()) {
+        job.addTile(tile, batches);
         if (job.full()) {
           const built = job.finish();
-          queue.push(pool.run<EncodeResult>({ kind: 'encode', bytes: built.bytes, tiles: built.tiles }, [built.bytes.buffer as ArrayBuffer]));
+          queue.push(encodeJob(pool, built));
           job = new JobBuilder();
           if (queue.length >= maxQueue) await drain();
         }
       }
       if (job.tiles) {
         const built = job.finish();
-        queue.push(pool.run<EncodeResult>({ kind: 'encode', bytes: built.bytes, tiles: built.tiles }, [built.bytes.buffer as ArrayBuffer]));
+        queue.push(encodeJob(pool, built));
       }
       while (queue.length) await drain();
       await writer.finish();
@@ -213,28 +199,44 @@ export async function runEngine(inputs: AsyncIterable<InputChunk>, opts: EngineO
   }
 }
 
+interface Job {
+  bytes: Uint8Array;
+  tiles: number;
+  records: number;
+}
+
+function encodeJob(pool: WorkerPool, job: Job): Promise<EncodeResult & { records: number }> {
+  return pool
+    .run<EncodeResult>({ kind: 'encode', bytes: job.bytes, tiles: job.tiles }, [job.bytes.buffer as ArrayBuffer])
+    .then((r) => ({ ...r, records: job.records }));
+}
+
 /** Packs the records of consecutive tiles into one transferable job: [tile id][count][records…]… */
 class JobBuilder {
   private parts: Uint8Array[] = [];
   private size = 0;
   tiles = 0;
+  records = 0;
 
-  addTile(tileId: number, refs: number[], batches: RecordBatch[]): void {
+  addTile(tile: TileSlices, runs: RecordBatch[]): void {
     const head = new Uint8Array(12);
     const view = new DataView(head.buffer);
-    view.setFloat64(0, tileId, true);
-    view.setUint32(8, refs.length / 2, true);
+    view.setFloat64(0, tile.tileId, true);
+    view.setUint32(8, tile.records, true);
     this.parts.push(head);
     this.size += 12;
-    for (let k = 0; k < refs.length; k += 2) {
-      const batch = batches[refs[k]!]!;
-      const i = refs[k + 1]!;
-      const start = batch.offsets[i]!;
-      const end = i + 1 < batch.offsets.length ? batch.offsets[i + 1]! : batch.bytes.length;
-      const rec = batch.bytes.subarray(start, end);
+    const s = tile.slices;
+    for (let k = 0; k < s.length; k += 3) {
+      const run = runs[s[k]!]!;
+      const first = s[k + 1]!;
+      const end = s[k + 2]!;
+      const start = run.offsets[first]!;
+      const stop = end < run.offsets.length ? run.offsets[end]! : run.bytes.length;
+      const rec = run.bytes.subarray(start, stop);
       this.parts.push(rec);
       this.size += rec.length;
     }
+    this.records += tile.records;
     this.tiles++;
   }
 
@@ -242,14 +244,14 @@ class JobBuilder {
     return this.size > 512 * 1024 || this.tiles >= 4096;
   }
 
-  finish(): { bytes: Uint8Array; tiles: number } {
+  finish(): Job {
     const bytes = new Uint8Array(this.size);
     let pos = 0;
     for (const p of this.parts) {
       bytes.set(p, pos);
       pos += p.length;
     }
-    return { bytes, tiles: this.tiles };
+    return { bytes, tiles: this.tiles, records: this.records };
   }
 }
 

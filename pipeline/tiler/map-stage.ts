@@ -2,8 +2,9 @@
 import { encodeGeometry } from '../mvt/encode.js';
 import { zxyToTileId } from '../pmtiles/tileid.js';
 import { encodeProperties, layerNameBytes, RecordWriter, type RecordBatch } from './records.js';
-import { GeometryError, projectGeometry, tileAtZoom, type TilingOptions } from './tile-feature.js';
-import type { Profile, SourceFeature } from './types.js';
+import { checkPosition, GeometryError, projectGeometry, tileAtZoom, type TilingOptions } from './tile-feature.js';
+import { projectX, projectY } from './project.js';
+import type { LayerFeature, Profile, SourceFeature } from './types.js';
 
 export interface LayerStats {
   count: number;
@@ -41,66 +42,156 @@ export class InputError extends Error {}
 const typeName = (v: unknown): string =>
   typeof v === 'string' ? 'String' : typeof v === 'number' ? 'Number' : 'Boolean';
 
-export function mapFeatures(ctx: MapContext, features: SourceFeature[], origin: BatchOrigin): MapResult {
-  const out = new RecordWriter();
-  const layers: Record<string, LayerStats> = {};
-  const world: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
-  const { tiling } = ctx;
-  for (let i = 0; i < features.length; i++) {
-    const seq = origin.firstSeq + i;
+/** Maps features one at a time into records, so that parsed input dies young instead of piling up. */
+export class Mapper {
+  private readonly out = new RecordWriter();
+  private readonly layers: Record<string, LayerStats> = {};
+  private readonly world: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
+  private readonly pointCommands = [9, 0, 0];
+  features = 0;
+
+  constructor(
+    private readonly ctx: MapContext,
+    private readonly origin: { input: string; source: string },
+  ) {}
+
+  add(feature: SourceFeature, seq: number, where: () => string): void {
+    const { ctx, origin, world } = this;
+    this.features++;
     let mapped;
     try {
-      mapped = ctx.profile.map(features[i]!, origin.source);
+      mapped = ctx.profile.map(feature, origin.source);
     } catch (err) {
-      throw new InputError(`${origin.input} ${origin.position(i)}: ${(err as Error).message}`);
+      throw new InputError(`${origin.input} ${where()}: ${(err as Error).message}`);
     }
     for (const lf of mapped) {
       const zmin = Math.max(ctx.minzoom, lf.minzoom);
       const zmax = Math.min(ctx.maxzoom, lf.maxzoom);
       if (zmin > zmax) continue;
+      const stats = this.stats(lf, zmin, zmax);
+      const props = encodeProperties(lf.properties);
+      const layer = layerNameBytes(lf.layer);
+      const sortKey = lf.sortKey ?? 0;
+      const g0 = lf.geometry;
+      if (g0 && g0.type === 'Point') {
+        this.addPoint(stats, g0.coordinates, zmin, zmax, seq, sortKey, layer, lf.id, props, where);
+        continue;
+      }
       let projected;
       try {
         projected = projectGeometry(lf.geometry);
       } catch (err) {
-        if (err instanceof GeometryError) throw new InputError(`${origin.input} ${origin.position(i)}: ${err.message}`);
+        if (err instanceof GeometryError) throw new InputError(`${origin.input} ${where()}: ${err.message}`);
         throw err;
       }
       if (!projected.length) continue;
-      const props = encodeProperties(lf.properties);
-      const layer = layerNameBytes(lf.layer);
-      const sortKey = lf.sortKey ?? 0;
-      let stats = layers[lf.layer];
-      if (!stats) layers[lf.layer] = stats = { count: 0, minzoom: zmin, maxzoom: zmax, fields: {} };
       stats.count++;
-      if (zmin < stats.minzoom) stats.minzoom = zmin;
-      if (zmax > stats.maxzoom) stats.maxzoom = zmax;
-      for (const k in lf.properties) {
-        const t = typeName(lf.properties[k]);
-        const prev = stats.fields[k];
-        stats.fields[k] = prev === undefined || prev === t ? t : 'Mixed';
-      }
       for (const g of projected) {
         if (g.minX < world[0]) world[0] = g.minX;
         if (g.minY < world[1]) world[1] = g.minY;
         if (g.maxX > world[2]) world[2] = g.maxX;
         if (g.maxY > world[3]) world[3] = g.maxY;
         for (let z = zmin; z <= zmax; z++) {
-          tileAtZoom(g, z, tiling, (x, y, geom) => {
+          tileAtZoom(g, z, ctx.tiling, (x, y, geom) => {
             const enc = encodeGeometry(geom);
             if (!enc) return;
-            out.add(zxyToTileId(z, x, y), seq, sortKey, layer, enc.type, lf.id, enc.commands, props);
+            this.out.add(zxyToTileId(z, x, y), seq, sortKey, layer, enc.type, lf.id, enc.commands, props);
           });
         }
       }
     }
   }
-  return { batch: out.finish(), features: features.length, layers, world };
+
+  /** The common case, a single point, without the general clip path: the tiles whose buffered area holds it. */
+  private addPoint(
+    stats: LayerStats,
+    p: number[],
+    zmin: number,
+    zmax: number,
+    seq: number,
+    sortKey: number,
+    layer: Uint8Array,
+    id: number | undefined,
+    props: Uint8Array,
+    where: () => string,
+  ): void {
+    try {
+      checkPosition(p);
+    } catch (err) {
+      throw new InputError(`${this.origin.input} ${where()}: ${(err as Error).message}`);
+    }
+    stats.count++;
+    const wx = projectX(p[0]!);
+    const wy = projectY(p[1]!);
+    const w = this.world;
+    if (wx < w[0]) w[0] = wx;
+    if (wy < w[1]) w[1] = wy;
+    if (wx > w[2]) w[2] = wx;
+    if (wy > w[3]) w[3] = wy;
+    const { extent, buffer } = this.ctx.tiling;
+    const buf = buffer / extent;
+    const cmd = this.pointCommands;
+    for (let z = zmin; z <= zmax; z++) {
+      const n = 2 ** z;
+      const tx = wx * n;
+      const ty = wy * n;
+      const x0 = Math.max(0, Math.floor(tx - buf));
+      const x1 = Math.min(n - 1, Math.floor(tx + buf));
+      const y0 = Math.max(0, Math.floor(ty - buf));
+      const y1 = Math.min(n - 1, Math.floor(ty + buf));
+      for (let x = x0; x <= x1; x++) {
+        const qx = Math.round((tx - x) * extent);
+        for (let y = y0; y <= y1; y++) {
+          const qy = Math.round((ty - y) * extent);
+          cmd[1] = ((qx << 1) ^ (qx >> 31)) >>> 0;
+          cmd[2] = ((qy << 1) ^ (qy >> 31)) >>> 0;
+          this.out.add(zxyToTileId(z, x, y), seq, sortKey, layer, 1, id, cmd, props);
+        }
+      }
+    }
+  }
+
+  private stats(lf: LayerFeature, zmin: number, zmax: number): LayerStats {
+    let stats = this.layers[lf.layer];
+    if (!stats) this.layers[lf.layer] = stats = { count: 0, minzoom: zmin, maxzoom: zmax, fields: {} };
+    if (zmin < stats.minzoom) stats.minzoom = zmin;
+    if (zmax > stats.maxzoom) stats.maxzoom = zmax;
+    const fields = stats.fields;
+    for (const k in lf.properties) {
+      const t = typeName(lf.properties[k]);
+      const prev = fields[k];
+      if (prev !== t) fields[k] = prev === undefined ? t : 'Mixed';
+    }
+    return stats;
+  }
+
+  finish(): MapResult {
+    return { batch: this.out.finish(), features: this.features, layers: this.layers, world: this.world };
+  }
 }
 
-/** Parses newline-delimited GeoJSON (GeoJSONSeq; RS separators allowed) into features, naming bad lines. */
-export function parseNdjson(text: string, input: string, firstLine: number): { features: SourceFeature[]; lines: number[] } {
-  const features: SourceFeature[] = [];
-  const lines: number[] = [];
+/** Maps a batch of already-parsed features. */
+export function mapFeatures(ctx: MapContext, features: SourceFeature[], origin: BatchOrigin): MapResult {
+  const m = new Mapper(ctx, origin);
+  for (let i = 0; i < features.length; i++) m.add(features[i]!, origin.firstSeq + i, () => origin.position(i));
+  return m.finish();
+}
+
+/** Parses and maps newline-delimited GeoJSON line by line. */
+export function mapNdjson(ctx: MapContext, text: string, origin: { input: string; source: string; firstLine: number; firstSeq: number }): MapResult {
+  const m = new Mapper(ctx, origin);
+  let seq = origin.firstSeq;
+  forEachNdjson(text, origin.input, origin.firstLine, (f, line) => m.add(f, seq++, () => `line ${line}`));
+  return m.finish();
+}
+
+/** Calls fn for every feature of newline-delimited GeoJSON (GeoJSONSeq; RS separators allowed), naming bad lines. */
+export function forEachNdjson(
+  text: string,
+  input: string,
+  firstLine: number,
+  fn: (f: SourceFeature, line: number) => void,
+): void {
   let start = 0;
   let line = firstLine;
   while (start < text.length) {
@@ -116,18 +207,27 @@ export function parseNdjson(text: string, input: string, firstLine: number): { f
       } catch (err) {
         throw new InputError(`${input} line ${line}: invalid JSON (${(err as Error).message})`);
       }
+      let features: SourceFeature[];
       try {
-        for (const f of toFeatures(obj)) {
-          features.push(f);
-          lines.push(line);
-        }
+        features = toFeatures(obj);
       } catch (err) {
         throw new InputError(`${input} line ${line}: ${(err as Error).message}`);
       }
+      for (const f of features) fn(f, line);
     }
     start = end + 1;
     line++;
   }
+}
+
+/** Parses newline-delimited GeoJSON into an array (for small inputs and tests). */
+export function parseNdjson(text: string, input: string, firstLine: number): { features: SourceFeature[]; lines: number[] } {
+  const features: SourceFeature[] = [];
+  const lines: number[] = [];
+  forEachNdjson(text, input, firstLine, (f, line) => {
+    features.push(f);
+    lines.push(line);
+  });
   return { features, lines };
 }
 

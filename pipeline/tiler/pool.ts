@@ -9,13 +9,13 @@ interface Pending {
   reject(e: Error): void;
 }
 
-/** The worker module next to this one; from TypeScript sources (tests, tsx) it is loaded through tsx. */
-function workerUrl(): { url: URL; execArgv: string[] } {
-  const ts = import.meta.url.endsWith('.ts');
-  return {
-    url: new URL(ts ? './worker.ts' : './worker.js', import.meta.url),
-    execArgv: ts ? ['--import', 'tsx'] : [],
-  };
+/** Starts the worker module next to this one; from TypeScript sources (tests, tsx) it is loaded through tsx. */
+function startWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url));
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./worker.ts', import.meta.url).href;
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(boot, { eval: true });
 }
 
 export class WorkerPool {
@@ -26,9 +26,8 @@ export class WorkerPool {
   private failed: Error | undefined;
 
   constructor(size = availableParallelism()) {
-    const { url, execArgv } = workerUrl();
     for (let i = 0; i < Math.max(1, size); i++) {
-      const w = new Worker(url, { execArgv });
+      const w = startWorker();
       w.on('message', (msg: { id: number; result?: unknown; error?: string; kind?: string }) => {
         const p = this.pending.get(msg.id);
         if (!p) return;

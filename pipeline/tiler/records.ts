@@ -99,14 +99,45 @@ export class RecordWriter {
     return this.tileIds.length;
   }
 
-  /** The batch, ready to transfer: record bytes plus index arrays. */
+  /** The batch, ready to transfer: record bytes plus index arrays, as a run sorted by tile id. */
   finish(): RecordBatch {
-    return {
-      bytes: this.w.result(),
-      tileIds: Float64Array.from(this.tileIds),
-      offsets: Uint32Array.from(this.offsets),
-    };
+    return sortRun(this.w.buf.subarray(0, this.w.pos), this.tileIds, this.offsets);
   }
+}
+
+/**
+ * Sorts records by tile id (input order kept within a tile) into a fresh buffer. Tile ids below 2^32 (zoom ≤ 15)
+ * and fewer than 2^21 records pack with their index into one exact double, so a native numeric sort does it.
+ */
+export function sortRun(bytes: Uint8Array, tileIds: number[], offsets: number[]): RecordBatch {
+  const n = tileIds.length;
+  let order: ArrayLike<number>;
+  let maxId = 0;
+  for (let i = 0; i < n; i++) if (tileIds[i]! > maxId) maxId = tileIds[i]!;
+  if (maxId < 2 ** 32 && n < 2 ** 21) {
+    const keys = new Float64Array(n);
+    for (let i = 0; i < n; i++) keys[i] = tileIds[i]! * 2 ** 21 + i;
+    keys.sort();
+    const idx = new Uint32Array(n);
+    for (let i = 0; i < n; i++) idx[i] = keys[i]! % 2 ** 21;
+    order = idx;
+  } else {
+    order = Array.from({ length: n }, (_, i) => i).sort((a, b) => tileIds[a]! - tileIds[b]! || a - b);
+  }
+  const out = new Uint8Array(bytes.length);
+  const sortedIds = new Float64Array(n);
+  const sortedOffsets = new Uint32Array(n);
+  let pos = 0;
+  for (let k = 0; k < n; k++) {
+    const i = order[k]!;
+    const start = offsets[i]!;
+    const end = i + 1 < n ? offsets[i + 1]! : bytes.length;
+    sortedIds[k] = tileIds[i]!;
+    sortedOffsets[k] = pos;
+    // records are small: a plain loop beats creating a subarray per record
+    for (let j = start; j < end; j++) out[pos++] = bytes[j]!;
+  }
+  return { bytes: out, tileIds: sortedIds, offsets: sortedOffsets };
 }
 
 export interface RecordBatch {

@@ -32,7 +32,7 @@ export const DEFAULT_TILING: TilingOptions = { extent: 4096, buffer: 64, toleran
 
 export class GeometryError extends Error {}
 
-function checkPosition(p: Position): void {
+export function checkPosition(p: Position): void {
   if (!Array.isArray(p) || p.length < 2) throw new GeometryError('a position must be an array [lon, lat]');
   const lon = p[0];
   const lat = p[1];

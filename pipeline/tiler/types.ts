@@ -48,7 +48,7 @@ export interface VectorLayerSpec {
  */
 export interface Profile {
   name: string;
-  map(feature: SourceFeature, source: string): LayerFeature[];
+  map(feature: SourceFeature, source?: string): LayerFeature[];
 }
 
 /**

@@ -3,7 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import { ByteReader } from './bytes.js';
 import { assembleTile, type AssembleOptions } from './assemble.js';
-import { mapFeatures, parseNdjson, type MapContext, type MapResult } from './map-stage.js';
+import { mapFeatures, mapNdjson, type MapContext, type MapResult } from './map-stage.js';
 import { readRecord, type DecodedRecord } from './records.js';
 import type { TilingOptions } from './tile-feature.js';
 import type { ProfileModule, ProfileRef, SourceFeature } from './types.js';
@@ -17,7 +17,7 @@ export type WorkerRequest =
       maxzoom: number;
       assemble: AssembleOptions;
     }
-  | { kind: 'ndjson'; text: string; input: string; source: string; firstLine: number; firstSeq: number }
+  | { kind: 'ndjson'; bytes: Uint8Array; input: string; source: string; firstLine: number; firstSeq: number }
   | { kind: 'features'; features: SourceFeature[]; input: string; source: string; firstIndex: number; firstSeq: number }
   | { kind: 'encode'; bytes: Uint8Array; tiles: number };
 
@@ -32,6 +32,7 @@ export interface EncodeResult {
 }
 
 let ctx: MapContext | undefined;
+const utf8 = new TextDecoder();
 let assembleOptions: AssembleOptions | undefined;
 
 async function handle(msg: WorkerRequest): Promise<{ result: unknown; transfer: ArrayBuffer[] }> {
@@ -43,14 +44,7 @@ async function handle(msg: WorkerRequest): Promise<{ result: unknown; transfer: 
       return { result: true, transfer: [] };
     }
     case 'ndjson': {
-      const { features, lines } = parseNdjson(msg.text, msg.input, msg.firstLine);
-      const r = mapFeatures(ctx!, features, {
-        input: msg.input,
-        source: msg.source,
-        firstSeq: msg.firstSeq,
-        position: (i) => `line ${lines[i]}`,
-      });
-      return mapped(r);
+      return mapped(mapNdjson(ctx!, utf8.decode(msg.bytes), msg));
     }
     case 'features': {
       const r = mapFeatures(ctx!, msg.features, {
