@@ -2,6 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { UserError, errorMessage } from '../core/errors.js';
 import { registerTileCommands } from './tiles.js';
+import { registerDataCommands } from './data.js';
+import { registerBuildCommands } from './builds.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -12,6 +14,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerTileCommands(program);
+  registerDataCommands(program);
+  registerBuildCommands(program);
   return program;
 }
 

@@ -35,6 +35,8 @@ export interface EngineOptions {
   metadata?: Record<string, unknown>;
   /** bounds to write instead of the data's: [w, s, e, n] */
   bounds?: [number, number, number, number];
+  /** write only tiles intersecting these bounds [w, s, e, n] */
+  clip?: [number, number, number, number];
   center?: [number, number, number];
   progress?: Progress;
 }
@@ -70,7 +72,15 @@ export async function runEngine(inputs: AsyncIterable<InputChunk>, opts: EngineO
   const assemble: AssembleOptions = { extent: tiling.extent, budget: opts.budget ?? 500_000, level: opts.gzipLevel ?? 6 };
   const pool = new WorkerPool(opts.workers);
   try {
-    await pool.broadcast({ kind: 'init', profile: opts.profile, tiling, minzoom: opts.minzoom, maxzoom: opts.maxzoom, assemble });
+    await pool.broadcast({
+      kind: 'init',
+      profile: opts.profile,
+      tiling,
+      minzoom: opts.minzoom,
+      maxzoom: opts.maxzoom,
+      clip: opts.clip,
+      assemble,
+    });
 
     // ---- read + map ------------------------------------------------------------------------------------------
     progress.stage('read+map', 'features');

@@ -3,7 +3,7 @@ import { encodeGeometry } from '../mvt/encode.js';
 import { zxyToTileId } from '../pmtiles/tileid.js';
 import { encodeProperties, layerNameBytes, RecordWriter, type RecordBatch } from './records.js';
 import { checkPosition, GeometryError, projectGeometry, tileAtZoom, type TilingOptions } from './tile-feature.js';
-import { projectX, projectY } from './project.js';
+import { projectX, projectY, worldToTile } from './project.js';
 import type { LayerFeature, Profile, SourceFeature } from './types.js';
 
 export interface LayerStats {
@@ -26,6 +26,25 @@ export interface MapContext {
   tiling: TilingOptions;
   minzoom: number;
   maxzoom: number;
+  /** only tiles intersecting these bounds [w, s, e, n] are written (e.g. the region's bbox) */
+  clip?: [number, number, number, number];
+}
+
+/** Per zoom, the inclusive tile range [x0, y0, x1, y1] of the clip bounds (all tiles without). */
+function tileRanges(ctx: MapContext): Int32Array {
+  const r = new Int32Array(4 * (ctx.maxzoom + 1));
+  for (let z = 0; z <= ctx.maxzoom; z++) {
+    const n = 2 ** z;
+    if (!ctx.clip) {
+      r.set([0, 0, n - 1, n - 1], 4 * z);
+      continue;
+    }
+    const [w, s, e, north] = ctx.clip;
+    const [x0, y0] = worldToTile(projectX(w), projectY(north), z);
+    const [x1, y1] = worldToTile(projectX(e), projectY(s), z);
+    r.set([x0, y0, x1, y1], 4 * z);
+  }
+  return r;
 }
 
 /** Where a feature came from, for error messages: input name and a describer of item i (e.g. its line). */
@@ -48,12 +67,21 @@ export class Mapper {
   private readonly layers: Record<string, LayerStats> = {};
   private readonly world: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
   private readonly pointCommands = [9, 0, 0];
+  private readonly ranges: Int32Array;
   features = 0;
 
   constructor(
     private readonly ctx: MapContext,
     private readonly origin: { input: string; source: string },
-  ) {}
+  ) {
+    this.ranges = tileRanges(ctx);
+  }
+
+  private inRange(z: number, x: number, y: number): boolean {
+    const r = this.ranges;
+    const k = 4 * z;
+    return x >= r[k]! && x <= r[k + 2]! && y >= r[k + 1]! && y <= r[k + 3]!;
+  }
 
   add(feature: SourceFeature, seq: number, where: () => string): void {
     const { ctx, origin, world } = this;
@@ -93,6 +121,7 @@ export class Mapper {
         if (g.maxY > world[3]) world[3] = g.maxY;
         for (let z = zmin; z <= zmax; z++) {
           tileAtZoom(g, z, ctx.tiling, (x, y, geom) => {
+            if (!this.inRange(z, x, y)) return;
             const enc = encodeGeometry(geom);
             if (!enc) return;
             this.out.add(zxyToTileId(z, x, y), seq, sortKey, layer, enc.type, lf.id, enc.commands, props);
@@ -142,6 +171,7 @@ export class Mapper {
       for (let x = x0; x <= x1; x++) {
         const qx = Math.round((tx - x) * extent);
         for (let y = y0; y <= y1; y++) {
+          if (!this.inRange(z, x, y)) continue;
           const qy = Math.round((ty - y) * extent);
           cmd[1] = ((qx << 1) ^ (qx >> 31)) >>> 0;
           cmd[2] = ((qy << 1) ^ (qy >> 31)) >>> 0;

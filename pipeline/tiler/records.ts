@@ -28,6 +28,7 @@ export function writeValue(w: ByteWriter, v: PropertyValue): void {
 }
 
 const propWriter = new ByteWriter(1024);
+const keyBytes = new Map<string, Uint8Array>();
 const valueWriter = new ByteWriter(256);
 
 /** Properties as `[count][key bytes][Value message bytes]…`, computed once per feature and reused by its records. */
@@ -37,7 +38,15 @@ export function encodeProperties(props: Record<string, PropertyValue>): Uint8Arr
   const keys = Object.keys(props);
   w.varint(keys.length);
   for (const k of keys) {
-    w.string(k);
+    // keys repeat across features: their length-prefixed UTF-8 is encoded once
+    let kb = keyBytes.get(k);
+    if (!kb) {
+      valueWriter.reset();
+      valueWriter.string(k);
+      kb = valueWriter.result();
+      if (keyBytes.size < 10_000) keyBytes.set(k, kb);
+    }
+    w.bytes(kb);
     valueWriter.reset();
     writeValue(valueWriter, props[k]!);
     w.varint(valueWriter.pos);

@@ -263,20 +263,37 @@ export function tileAtZoom(
   const x1 = clampT(Math.floor((g.maxX + buf / n) * n));
   const y0 = clampT(Math.floor((g.minY - buf / n) * n));
   const y1 = clampT(Math.floor((g.maxY + buf / n) * n));
-  let emitted = 0;
   if (x0 === x1 && y0 === y1) {
     emit(x0, y0, quantise(g.type, groups, n, x0, y0, opts.extent));
     return 1;
   }
-  for (let x = x0; x <= x1; x++) {
-    const strip = clipGroups(g.type, groups, (x - buf) / n, (x + 1 + buf) / n, 0);
-    if (!strip.length) continue;
-    for (let y = y0; y <= y1; y++) {
-      const piece = clipGroups(g.type, strip, (y - buf) / n, (y + 1 + buf) / n, 1);
-      if (!piece.length) continue;
-      emit(x, y, quantise(g.type, piece, n, x, y, opts.extent));
+  // split the covered tile range in halves, clipping as we go: each vertex is clipped O(log tiles) times
+  let emitted = 0;
+  const split = (parts: number[][][], ax: number, ay: number, bx: number, by: number): void => {
+    if (ax === bx && ay === by) {
+      emit(ax, ay, quantise(g.type, parts, n, ax, ay, opts.extent));
       emitted++;
+      return;
     }
+    if (bx - ax >= by - ay) {
+      const mid = (ax + bx + 1) >> 1;
+      const left = clipGroups(g.type, parts, (ax - buf) / n, (mid + buf) / n, 0);
+      if (left.length) split(left, ax, ay, mid - 1, by);
+      const right = clipGroups(g.type, parts, (mid - buf) / n, (bx + 1 + buf) / n, 0);
+      if (right.length) split(right, mid, ay, bx, by);
+    } else {
+      const mid = (ay + by + 1) >> 1;
+      const top = clipGroups(g.type, parts, (ay - buf) / n, (mid + buf) / n, 1);
+      if (top.length) split(top, ax, ay, bx, mid - 1);
+      const bottom = clipGroups(g.type, parts, (mid - buf) / n, (by + 1 + buf) / n, 1);
+      if (bottom.length) split(bottom, ax, mid, bx, by);
+    }
+  };
+  // the outermost clip trims what lies beyond the covered range (e.g. past the grid's edges)
+  const outer = clipGroups(g.type, groups, (x0 - buf) / n, (x1 + 1 + buf) / n, 0);
+  if (outer.length) {
+    const both = clipGroups(g.type, outer, (y0 - buf) / n, (y1 + 1 + buf) / n, 1);
+    if (both.length) split(both, x0, y0, x1, y1);
   }
   return emitted;
 }

@@ -15,6 +15,7 @@ export type WorkerRequest =
       tiling: TilingOptions;
       minzoom: number;
       maxzoom: number;
+      clip?: [number, number, number, number];
       assemble: AssembleOptions;
     }
   | { kind: 'ndjson'; bytes: Uint8Array; input: string; source: string; firstLine: number; firstSeq: number }
@@ -39,7 +40,13 @@ async function handle(msg: WorkerRequest): Promise<{ result: unknown; transfer: 
   switch (msg.kind) {
     case 'init': {
       const mod = (await import(msg.profile.module)) as ProfileModule;
-      ctx = { profile: mod.createProfile(msg.profile.options), tiling: msg.tiling, minzoom: msg.minzoom, maxzoom: msg.maxzoom };
+      ctx = {
+        profile: mod.createProfile(msg.profile.options),
+        tiling: msg.tiling,
+        minzoom: msg.minzoom,
+        maxzoom: msg.maxzoom,
+        clip: msg.clip,
+      };
       assembleOptions = msg.assemble;
       return { result: true, transfer: [] };
     }
