@@ -29,7 +29,11 @@ export async function generateSeq(path: string, opts: GenerateOptions): Promise<
   const [w, s, e, n] = opts.bbox ?? [6, 47, 11, 52];
   const rnd = mulberry32(opts.seed ?? 42);
   // 200 town centres; features cluster around them like real settlements
-  const towns = Array.from({ length: 200 }, () => [w + rnd() * (e - w), s + rnd() * (n - s), 0.02 + rnd() * 0.15]);
+  const towns = Array.from({ length: 200 }, () => [
+    w + rnd() * (e - w),
+    s + rnd() * (n - s),
+    0.02 + rnd() * 0.15,
+  ]);
   const near = (): [number, number] => {
     const t = towns[Math.floor(rnd() * towns.length)]!;
     const r = t[2]! * Math.sqrt(-2 * Math.log(rnd() + 1e-12));

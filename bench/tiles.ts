@@ -29,9 +29,24 @@ interface Run {
 const results: Run[] = [];
 for (let i = 0; i < runs; i++) {
   const t0 = performance.now();
-  execFileSync('node', [`${root}bin/weft.js`, 'tile', input, '-o', `${out}/synthetic.pmtiles`, '-z', '14', '-q', '--stats', `${out}/stats.json`], {
-    stdio: 'inherit',
-  });
+  execFileSync(
+    'node',
+    [
+      `${root}bin/weft.js`,
+      'tile',
+      input,
+      '-o',
+      `${out}/synthetic.pmtiles`,
+      '-z',
+      '14',
+      '-q',
+      '--stats',
+      `${out}/stats.json`,
+    ],
+    {
+      stdio: 'inherit',
+    },
+  );
   const wall = (performance.now() - t0) / 1000;
   results.push({ wall, stats: JSON.parse(readFileSync(`${out}/stats.json`, 'utf8')) });
   process.stderr.write(`run ${i + 1}: ${wall.toFixed(2)} s\n`);
@@ -39,9 +54,16 @@ for (let i = 0; i < runs; i++) {
 results.sort((a, b) => a.wall - b.wall);
 const median = results[Math.floor(results.length / 2)]!;
 const s = median.stats;
-console.log(`input: ${(statSync(input).size / 1e6).toFixed(0)} MB GeoJSONSeq, ${s.features} features (z0–14)`);
-console.log(`wall time (median of ${runs}): ${median.wall.toFixed(2)} s  [all: ${results.map((r) => r.wall.toFixed(2)).join(', ')}]`);
+console.log(
+  `input: ${(statSync(input).size / 1e6).toFixed(0)} MB GeoJSONSeq, ${s.features} features (z0–14)`,
+);
+console.log(
+  `wall time (median of ${runs}): ${median.wall.toFixed(2)} s  [all: ${results.map((r) => r.wall.toFixed(2)).join(', ')}]`,
+);
 console.log(`features/s: ${Math.round(s.features / median.wall)}`);
-console.log(`tiles: ${s.tiles}, tiles/s: ${Math.round(s.tiles / median.wall)}, archive tile bytes: ${s.bytes}`);
+console.log(
+  `tiles: ${s.tiles}, tiles/s: ${Math.round(s.tiles / median.wall)}, archive tile bytes: ${s.bytes}`,
+);
 console.log(`peak RSS: ${s.peakRssMiB} MiB`);
-for (const st of s.stages) console.log(`  stage ${st.stage}: ${st.seconds.toFixed(2)} s (${st.perSecond} ${st.unit}/s)`);
+for (const st of s.stages)
+  console.log(`  stage ${st.stage}: ${st.seconds.toFixed(2)} s (${st.perSecond} ${st.unit}/s)`);

@@ -6,18 +6,28 @@ export function registerBuildCommands(program: Command): void {
   const build = program.command('build').description('build a region’s tile archives');
   build
     .command('base')
-    .description('build the Shortbread 1.0 base map of a region from its OSM extract → dist/<region>/base.pmtiles')
+    .description(
+      'build the Shortbread 1.0 base map of a region from its OSM extract → dist/<region>/base.pmtiles',
+    )
     .requiredOption('-r, --region <id|path>', 'a region id (regions/<id>.json) or a path to a region file')
     .option('-o, --out-dir <dir>', 'output folder (default dist/<region>)')
     .option('--workers <n>', 'worker threads (default: one per core)', (v) => Number.parseInt(v, 10))
     .option('--no-ocean', 'leave out the ocean layer (no coastline polygons)')
     .option('-q, --quiet', 'no progress output')
-    .action(async (opts: { region: string; outDir?: string; workers?: number; ocean: boolean; quiet?: boolean }) => {
-      await buildBase(opts.region, {
-        outDir: opts.outDir,
-        workers: opts.workers,
-        quiet: opts.quiet,
-        ...(opts.ocean ? {} : { coastline: null }),
-      });
-    });
+    .action(
+      async (opts: {
+        region: string;
+        outDir?: string;
+        workers?: number;
+        ocean: boolean;
+        quiet?: boolean;
+      }) => {
+        await buildBase(opts.region, {
+          outDir: opts.outDir,
+          workers: opts.workers,
+          quiet: opts.quiet,
+          ...(opts.ocean ? {} : { coastline: null }),
+        });
+      },
+    );
 }

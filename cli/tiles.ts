@@ -9,10 +9,15 @@ import { parseZoom } from './options.js';
 export function registerTileCommands(program: Command): void {
   program
     .command('tile')
-    .description('tile GeoJSON / newline-delimited GeoJSON files into a vector PMTiles archive (one layer per input)')
+    .description(
+      'tile GeoJSON / newline-delimited GeoJSON files into a vector PMTiles archive (one layer per input)',
+    )
     .argument('<inputs...>', 'GeoJSON FeatureCollection or GeoJSONSeq files')
     .requiredOption('-o, --output <file>', 'the archive to write (.pmtiles)')
-    .option('-l, --layer <name>', 'put every input in this layer (default: one layer per input, named after the file)')
+    .option(
+      '-l, --layer <name>',
+      'put every input in this layer (default: one layer per input, named after the file)',
+    )
     .option('-z, --maxzoom <z>', 'highest zoom', parseZoom, 14)
     .option('-Z, --minzoom <z>', 'lowest zoom', parseZoom, 0)
     .option('--budget <bytes>', 'compressed size budget per tile', (v) => Number.parseInt(v, 10), 500_000)
@@ -28,7 +33,9 @@ export function registerTileCommands(program: Command): void {
 
   program
     .command('verify')
-    .description('check a PMTiles archive: header, directories and every tile (MVT tiles must be valid MVT 2.1)')
+    .description(
+      'check a PMTiles archive: header, directories and every tile (MVT tiles must be valid MVT 2.1)',
+    )
     .argument('<archive>', 'a .pmtiles file')
     .action(async (archive: string) => {
       const { problems, summary } = await verifyArchive(archive);
@@ -42,7 +49,9 @@ export function registerTileCommands(program: Command): void {
 
   program
     .command('inspect')
-    .description('print header, metadata, tiles per zoom and the largest tiles, or one tile’s layers and features')
+    .description(
+      'print header, metadata, tiles per zoom and the largest tiles, or one tile’s layers and features',
+    )
     .argument('<archive>', 'a .pmtiles file')
     .argument('[tile]', 'a tile as z/x/y')
     .action(async (archive: string, tile: string | undefined) => {

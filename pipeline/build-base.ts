@@ -10,7 +10,8 @@ import { loadRegion, type Region } from './region.js';
 import { runEngine, type EngineStats, type InputChunk } from './tiler/engine.js';
 import type { ResolvedSource } from './osm/source.js';
 
-export const OSM_ATTRIBUTION = '<a href="https://www.openstreetmap.org/copyright">© OpenStreetMap contributors</a>';
+export const OSM_ATTRIBUTION =
+  '<a href="https://www.openstreetmap.org/copyright">© OpenStreetMap contributors</a>';
 
 export interface BuildBaseOptions {
   /** output folder (default dist/<region id>) */
@@ -46,7 +47,13 @@ export async function buildBase(regionArg: string, opts: BuildBaseOptions = {}):
       },
     });
     for await (const batch of features) {
-      yield { kind: 'features', features: batch, input: source?.path ?? region.id, source: 'osm', firstIndex: index };
+      yield {
+        kind: 'features',
+        features: batch,
+        input: source?.path ?? region.id,
+        source: 'osm',
+        firstIndex: index,
+      };
       index += batch.length;
     }
   }

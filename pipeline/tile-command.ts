@@ -25,17 +25,25 @@ export async function checkWritableOutput(output: string): Promise<void> {
   try {
     await access(dir, constants.W_OK);
   } catch {
-    throw new UserError(`${output}: cannot write the output (directory ${dir} does not exist or is not writable)`);
+    throw new UserError(
+      `${output}: cannot write the output (directory ${dir} does not exist or is not writable)`,
+    );
   }
 }
 
 export async function tileCommand(inputs: string[], opts: TileCommandOptions): Promise<EngineStats> {
-  if (opts.minzoom > opts.maxzoom) throw new UserError(`--minzoom ${opts.minzoom} is above --maxzoom ${opts.maxzoom}`);
-  if (!Number.isInteger(opts.budget) || opts.budget < 1024) throw new UserError('--budget must be at least 1024 bytes');
+  if (opts.minzoom > opts.maxzoom)
+    throw new UserError(`--minzoom ${opts.minzoom} is above --maxzoom ${opts.maxzoom}`);
+  if (!Number.isInteger(opts.budget) || opts.budget < 1024)
+    throw new UserError('--budget must be at least 1024 bytes');
   for (const path of inputs) await checkReadable(path);
   await checkWritableOutput(opts.output);
   const progress = new Progress(process.stderr, opts.quiet);
-  const profileOptions: GeojsonProfileOptions = { layer: opts.layer, minzoom: opts.minzoom, maxzoom: opts.maxzoom };
+  const profileOptions: GeojsonProfileOptions = {
+    layer: opts.layer,
+    minzoom: opts.minzoom,
+    maxzoom: opts.maxzoom,
+  };
   const stats = await runEngine(
     readGeojsonInputs(inputs.map((path) => ({ path, source: opts.layer ?? layerNameFor(path) }))),
     {

@@ -18,7 +18,10 @@ export interface GeojsonInput {
 
 /** The default layer name of an input: its file name without the GeoJSON extensions. */
 export function layerNameFor(path: string): string {
-  return basename(path).replace(/(\.(geojsonl|geojsons|geojsonseq|ndjson|jsonl|ldgeojson|geojson|json))+$/i, '') || 'layer';
+  return (
+    basename(path).replace(/(\.(geojsonl|geojsons|geojsonseq|ndjson|jsonl|ldgeojson|geojson|json))+$/i, '') ||
+    'layer'
+  );
 }
 
 export async function checkReadable(path: string): Promise<number> {
@@ -29,7 +32,9 @@ export async function checkReadable(path: string): Promise<number> {
   } catch (err) {
     if (err instanceof UserError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    throw new UserError(`${path}: cannot read input (${code === 'ENOENT' ? 'no such file' : code ?? String(err)})`);
+    throw new UserError(
+      `${path}: cannot read input (${code === 'ENOENT' ? 'no such file' : (code ?? String(err))})`,
+    );
   }
 }
 
@@ -76,9 +81,18 @@ async function* readSequence(input: GeojsonInput): AsyncGenerator<InputChunk> {
       const buf = Buffer.allocUnsafe(BLOCK);
       const { bytesRead } = await fh.read(buf, 0, BLOCK, position);
       position += bytesRead;
-      const data = carry.length ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
+      const data = carry.length
+        ? Buffer.concat([carry, buf.subarray(0, bytesRead)])
+        : buf.subarray(0, bytesRead);
       if (bytesRead === 0) {
-        if (data.length) yield { kind: 'ndjson', bytes: new Uint8Array(data), input: input.path, source: input.source, firstLine: line };
+        if (data.length)
+          yield {
+            kind: 'ndjson',
+            bytes: new Uint8Array(data),
+            input: input.path,
+            source: input.source,
+            firstLine: line,
+          };
         return;
       }
       const cut = data.lastIndexOf(10);
@@ -115,7 +129,13 @@ async function* readCollection(input: GeojsonInput): AsyncGenerator<InputChunk> 
     throw new UserError(`${input.path}: ${(err as InputError).message}`);
   }
   for (let i = 0; i < features.length; i += BATCH) {
-    yield { kind: 'features', features: features.slice(i, i + BATCH), input: input.path, source: input.source, firstIndex: i };
+    yield {
+      kind: 'features',
+      features: features.slice(i, i + BATCH),
+      input: input.path,
+      source: input.source,
+      firstIndex: i,
+    };
   }
 }
 

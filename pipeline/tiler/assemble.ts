@@ -24,7 +24,9 @@ const layerWriter = new ByteWriter(1 << 16);
 const featureWriter = new ByteWriter(1 << 12);
 
 function latin1(b: Uint8Array): string {
-  return b.length < 4096 ? String.fromCharCode.apply(null, b as unknown as number[]) : Buffer.from(b).toString('latin1');
+  return b.length < 4096
+    ? String.fromCharCode.apply(null, b as unknown as number[])
+    : Buffer.from(b).toString('latin1');
 }
 
 function compareRecords(a: DecodedRecord, b: DecodedRecord): number {
@@ -130,7 +132,10 @@ export function encodeLayers(layers: [string, DecodedRecord[]][], extent: number
  * zlib sets up its window and hash tables on every call; sizing them to the input (the same output for a given input)
  * makes small tiles several times cheaper to compress.
  */
-export function gzipOptions(size: number, level: number): { level: number; windowBits: number; memLevel: number } {
+export function gzipOptions(
+  size: number,
+  level: number,
+): { level: number; windowBits: number; memLevel: number } {
   let bits = 9;
   while (bits < 15 && 1 << bits < size) bits++;
   const memLevel = Math.min(8, Math.max(2, bits - 7));

@@ -82,7 +82,15 @@ export function clipRing(ring: number[], k1: number, k2: number, axis: Axis): nu
   return out;
 }
 
-function intersect(out: number[], ax: number, ay: number, bx: number, by: number, k: number, axis: Axis): void {
+function intersect(
+  out: number[],
+  ax: number,
+  ay: number,
+  bx: number,
+  by: number,
+  k: number,
+  axis: Axis,
+): void {
   if (axis === 0) {
     const t = (k - ax) / (bx - ax);
     out.push(k, ay + (by - ay) * t);

@@ -7,7 +7,7 @@ import { tileIdToZxy } from '../pmtiles/tileid.js';
 import { Progress, type StageStats } from '../progress.js';
 import type { AssembleOptions } from './assemble.js';
 import type { LayerStats, MapResult } from './map-stage.js';
-import { RunMerger, type TileSlices } from './merge.js';
+import { MemoryRun, RunMerger, SpillFile, type TileRecords } from './merge.js';
 import { WorkerPool } from './pool.js';
 import type { RecordBatch } from './records.js';
 import { DEFAULT_TILING, type TilingOptions } from './tile-feature.js';
@@ -39,6 +39,8 @@ export interface EngineOptions {
   clip?: [number, number, number, number];
   center?: [number, number, number];
   progress?: Progress;
+  /** memory for sorted runs before they spill to disk (default 768 MiB, or WEFT_SORT_MEMORY_MB) */
+  sortMemoryMiB?: number;
 }
 
 export interface TileSize {
@@ -65,12 +67,20 @@ export interface EngineStats {
 const IN_FLIGHT_PER_WORKER = 3;
 const SEQ_PER_CHUNK = 2 ** 24;
 
-export async function runEngine(inputs: AsyncIterable<InputChunk>, opts: EngineOptions): Promise<EngineStats> {
+export async function runEngine(
+  inputs: AsyncIterable<InputChunk>,
+  opts: EngineOptions,
+): Promise<EngineStats> {
   const started = performance.now();
   const progress = opts.progress ?? new Progress(process.stderr, true);
   const tiling: TilingOptions = { ...DEFAULT_TILING, maxzoom: opts.maxzoom, ...opts.tiling };
-  const assemble: AssembleOptions = { extent: tiling.extent, budget: opts.budget ?? 500_000, level: opts.gzipLevel ?? 6 };
+  const assemble: AssembleOptions = {
+    extent: tiling.extent,
+    budget: opts.budget ?? 500_000,
+    level: opts.gzipLevel ?? 6,
+  };
   const pool = new WorkerPool(opts.workers);
+  let spill: SpillFile | undefined;
   try {
     await pool.broadcast({
       kind: 'init',
@@ -85,6 +95,8 @@ export async function runEngine(inputs: AsyncIterable<InputChunk>, opts: EngineO
     // ---- read + map ------------------------------------------------------------------------------------------
     progress.stage('read+map', 'features');
     const batches: RecordBatch[] = [];
+    const sortMemory = (opts.sortMemoryMiB ?? Number(process.env.WEFT_SORT_MEMORY_MB ?? 768)) * 2 ** 20;
+    let inMemory = 0;
     const layers: Record<string, LayerStats> = {};
     const world: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
     let features = 0;
@@ -93,6 +105,14 @@ export async function runEngine(inputs: AsyncIterable<InputChunk>, opts: EngineO
     let chunkIndex = 0;
     const accept = (r: MapResult): void => {
       batches.push(r.batch);
+      inMemory += r.batch.bytes.length + r.batch.tileIds.length * 12;
+      if (inMemory > sortMemory) {
+        // external sort: the runs so far go to disk; the merge reads them back through small windows
+        spill ??= new SpillFile(`${opts.output}.sort-${process.pid}.tmp`);
+        for (const b of batches) spill.spill(b);
+        batches.length = 0;
+        inMemory = 0;
+      }
       features += r.features;
       records += r.batch.tileIds.length;
       mergeLayers(layers, r.layers);
@@ -142,7 +162,11 @@ export async function runEngine(inputs: AsyncIterable<InputChunk>, opts: EngineO
     let droppedTiles = 0;
     let bytes = 0;
     // ---- sort (each worker returned a run sorted by tile id; merge them) + encode + write ------------------------
-    const merger = new RunMerger(batches);
+    if (spill)
+      progress.log(
+        `sort: ${(spill.bytes / 2 ** 20).toFixed(0)} MiB of records spilled to disk (memory budget ${sortMemory / 2 ** 20} MiB)`,
+      );
+    const merger = new RunMerger([...batches.map((b) => new MemoryRun(b)), ...(spill?.cursors() ?? [])]);
     progress.stage('merge+encode+write', 'records', records);
     try {
       const queue: Promise<EncodeResult & { records: number }>[] = [];
@@ -153,7 +177,9 @@ export async function runEngine(inputs: AsyncIterable<InputChunk>, opts: EngineO
         droppedTiles += r.droppedTiles.length;
         for (const id of r.droppedTiles) {
           const [z, x, y] = tileIdToZxy(id);
-          progress.log(`size budget: tile ${z}/${x}/${y} over ${assemble.budget} bytes compressed; features dropped`);
+          progress.log(
+            `size budget: tile ${z}/${x}/${y} over ${assemble.budget} bytes compressed; features dropped`,
+          );
         }
         for (let i = 0; i < r.tileIds.length; i++) {
           const data = r.data.subarray(r.offsets[i]!, r.offsets[i + 1]!);
@@ -169,7 +195,7 @@ export async function runEngine(inputs: AsyncIterable<InputChunk>, opts: EngineO
       };
       let job = new JobBuilder();
       for (let tile = merger.next(); tile; tile = merger.next()) {
-        job.addTile(tile, batches);
+        job.addTile(tile);
         if (job.full()) {
           const built = job.finish();
           queue.push(encodeJob(pool, built));
@@ -188,7 +214,10 @@ export async function runEngine(inputs: AsyncIterable<InputChunk>, opts: EngineO
       throw err;
     }
     progress.end();
-    if (dropped) progress.log(`size budget: dropped ${dropped} features in ${droppedTiles} tiles to stay under ${assemble.budget} bytes per tile`);
+    if (dropped)
+      progress.log(
+        `size budget: dropped ${dropped} features in ${droppedTiles} tiles to stay under ${assemble.budget} bytes per tile`,
+      );
     const peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
     return {
       output: opts.output,
@@ -205,6 +234,7 @@ export async function runEngine(inputs: AsyncIterable<InputChunk>, opts: EngineO
       seconds: Math.round(performance.now() - started) / 1000,
     };
   } finally {
+    spill?.close();
     await pool.close();
   }
 }
@@ -217,7 +247,9 @@ interface Job {
 
 function encodeJob(pool: WorkerPool, job: Job): Promise<EncodeResult & { records: number }> {
   return pool
-    .run<EncodeResult>({ kind: 'encode', bytes: job.bytes, tiles: job.tiles }, [job.bytes.buffer as ArrayBuffer])
+    .run<EncodeResult>({ kind: 'encode', bytes: job.bytes, tiles: job.tiles }, [
+      job.bytes.buffer as ArrayBuffer,
+    ])
     .then((r) => ({ ...r, records: job.records }));
 }
 
@@ -228,23 +260,16 @@ class JobBuilder {
   tiles = 0;
   records = 0;
 
-  addTile(tile: TileSlices, runs: RecordBatch[]): void {
+  addTile(tile: TileRecords): void {
     const head = new Uint8Array(12);
     const view = new DataView(head.buffer);
     view.setFloat64(0, tile.tileId, true);
     view.setUint32(8, tile.records, true);
     this.parts.push(head);
     this.size += 12;
-    const s = tile.slices;
-    for (let k = 0; k < s.length; k += 3) {
-      const run = runs[s[k]!]!;
-      const first = s[k + 1]!;
-      const end = s[k + 2]!;
-      const start = run.offsets[first]!;
-      const stop = end < run.offsets.length ? run.offsets[end]! : run.bytes.length;
-      const rec = run.bytes.subarray(start, stop);
-      this.parts.push(rec);
-      this.size += rec.length;
+    for (const part of tile.parts) {
+      this.parts.push(part);
+      this.size += part.length;
     }
     this.records += tile.records;
     this.tiles++;

@@ -2,7 +2,13 @@
 import { encodeGeometry } from '../mvt/encode.js';
 import { zxyToTileId } from '../pmtiles/tileid.js';
 import { encodeProperties, layerNameBytes, RecordWriter, type RecordBatch } from './records.js';
-import { checkPosition, GeometryError, projectGeometry, tileAtZoom, type TilingOptions } from './tile-feature.js';
+import {
+  checkPosition,
+  GeometryError,
+  projectGeometry,
+  tileAtZoom,
+  type TilingOptions,
+} from './tile-feature.js';
 import { projectX, projectY, worldToTile } from './project.js';
 import type { LayerFeature, Profile, SourceFeature } from './types.js';
 
@@ -203,12 +209,17 @@ export class Mapper {
 /** Maps a batch of already-parsed features. */
 export function mapFeatures(ctx: MapContext, features: SourceFeature[], origin: BatchOrigin): MapResult {
   const m = new Mapper(ctx, origin);
-  for (let i = 0; i < features.length; i++) m.add(features[i]!, origin.firstSeq + i, () => origin.position(i));
+  for (let i = 0; i < features.length; i++)
+    m.add(features[i]!, origin.firstSeq + i, () => origin.position(i));
   return m.finish();
 }
 
 /** Parses and maps newline-delimited GeoJSON line by line. */
-export function mapNdjson(ctx: MapContext, text: string, origin: { input: string; source: string; firstLine: number; firstSeq: number }): MapResult {
+export function mapNdjson(
+  ctx: MapContext,
+  text: string,
+  origin: { input: string; source: string; firstLine: number; firstSeq: number },
+): MapResult {
   const m = new Mapper(ctx, origin);
   let seq = origin.firstSeq;
   forEachNdjson(text, origin.input, origin.firstLine, (f, line) => m.add(f, seq++, () => `line ${line}`));
@@ -251,7 +262,11 @@ export function forEachNdjson(
 }
 
 /** Parses newline-delimited GeoJSON into an array (for small inputs and tests). */
-export function parseNdjson(text: string, input: string, firstLine: number): { features: SourceFeature[]; lines: number[] } {
+export function parseNdjson(
+  text: string,
+  input: string,
+  firstLine: number,
+): { features: SourceFeature[]; lines: number[] } {
   const features: SourceFeature[] = [];
   const lines: number[] = [];
   forEachNdjson(text, input, firstLine, (f, line) => {

@@ -40,7 +40,9 @@ export function checkPosition(p: Position): void {
     throw new GeometryError(`position is not numeric: ${JSON.stringify(p).slice(0, 60)}`);
   }
   if (lon < -180 || lon > 180 || lat < -90 || lat > 90) {
-    throw new GeometryError(`coordinate out of range: [${lon}, ${lat}] (longitude −180…180, latitude −90…90)`);
+    throw new GeometryError(
+      `coordinate out of range: [${lon}, ${lat}] (longitude −180…180, latitude −90…90)`,
+    );
   }
 }
 

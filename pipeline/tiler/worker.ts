@@ -19,7 +19,14 @@ export type WorkerRequest =
       assemble: AssembleOptions;
     }
   | { kind: 'ndjson'; bytes: Uint8Array; input: string; source: string; firstLine: number; firstSeq: number }
-  | { kind: 'features'; features: SourceFeature[]; input: string; source: string; firstIndex: number; firstSeq: number }
+  | {
+      kind: 'features';
+      features: SourceFeature[];
+      input: string;
+      source: string;
+      firstIndex: number;
+      firstSeq: number;
+    }
   | { kind: 'encode'; bytes: Uint8Array; tiles: number };
 
 export interface EncodeResult {
@@ -70,7 +77,11 @@ async function handle(msg: WorkerRequest): Promise<{ result: unknown; transfer: 
 function mapped(r: MapResult): { result: MapResult; transfer: ArrayBuffer[] } {
   return {
     result: r,
-    transfer: [r.batch.bytes.buffer as ArrayBuffer, r.batch.tileIds.buffer as ArrayBuffer, r.batch.offsets.buffer as ArrayBuffer],
+    transfer: [
+      r.batch.bytes.buffer as ArrayBuffer,
+      r.batch.tileIds.buffer as ArrayBuffer,
+      r.batch.offsets.buffer as ArrayBuffer,
+    ],
   };
 }
 

@@ -9,7 +9,8 @@ describe('projection', () => {
     expect(projectX(180)).toBe(1);
     expect(projectY(0)).toBeCloseTo(0.5, 12);
     expect(projectY(85.0511287798066)).toBeCloseTo(0, 9);
-    for (const lat of [-80, -45.5, 0, 12.25, 43.7384, 80]) expect(unprojectY(projectY(lat))).toBeCloseTo(lat, 9);
+    for (const lat of [-80, -45.5, 0, 12.25, 43.7384, 80])
+      expect(unprojectY(projectY(lat))).toBeCloseTo(lat, 9);
     for (const lon of [-179, -7.5, 0, 7.4246, 179]) expect(unprojectX(projectX(lon))).toBeCloseTo(lon, 9);
   });
 });

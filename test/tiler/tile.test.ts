@@ -6,6 +6,9 @@ import { VectorTile, type VectorTileFeature } from '@mapbox/vector-tile';
 import { PbfReader } from 'pbf';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tileCommand } from '../../pipeline/tile-command.js';
+import { runEngine } from '../../pipeline/tiler/engine.js';
+import { readGeojsonInputs } from '../../pipeline/input/geojson.js';
+import { Progress } from '../../pipeline/progress.js';
 import { projectX, projectY } from '../../pipeline/tiler/project.js';
 import { PMTilesReader, fileSource } from '../../pipeline/pmtiles/reader.js';
 import { tileIdToZxy } from '../../pipeline/pmtiles/tileid.js';
@@ -33,12 +36,31 @@ function fixture(): { type: 'FeatureCollection'; features: any[] } {
     type: 'Feature',
     id: 1000,
     properties: { kind: 'road' },
-    geometry: { type: 'LineString', coordinates: [[7.2, 43.5], [7.9, 43.95], [7.95, 43.6]] },
+    geometry: {
+      type: 'LineString',
+      coordinates: [
+        [7.2, 43.5],
+        [7.9, 43.95],
+        [7.95, 43.6],
+      ],
+    },
   });
   features.push({
     type: 'Feature',
     properties: { kind: 'multi' },
-    geometry: { type: 'MultiLineString', coordinates: [[[7.31, 43.71], [7.33, 43.72]], [[7.41, 43.74], [7.42, 43.7]]] },
+    geometry: {
+      type: 'MultiLineString',
+      coordinates: [
+        [
+          [7.31, 43.71],
+          [7.33, 43.72],
+        ],
+        [
+          [7.41, 43.74],
+          [7.42, 43.7],
+        ],
+      ],
+    },
   });
   // a polygon with a hole, counter-clockwise in lon/lat like RFC 7946 (so the encoder must fix orientation)
   features.push({
@@ -48,8 +70,20 @@ function fixture(): { type: 'FeatureCollection'; features: any[] } {
     geometry: {
       type: 'Polygon',
       coordinates: [
-        [[7.5, 43.8], [7.56, 43.8], [7.56, 43.84], [7.5, 43.84], [7.5, 43.8]],
-        [[7.52, 43.81], [7.52, 43.83], [7.54, 43.83], [7.54, 43.81], [7.52, 43.81]],
+        [
+          [7.5, 43.8],
+          [7.56, 43.8],
+          [7.56, 43.84],
+          [7.5, 43.84],
+          [7.5, 43.8],
+        ],
+        [
+          [7.52, 43.81],
+          [7.52, 43.83],
+          [7.54, 43.83],
+          [7.54, 43.81],
+          [7.52, 43.81],
+        ],
       ],
     },
   });
@@ -59,8 +93,23 @@ function fixture(): { type: 'FeatureCollection'; features: any[] } {
     geometry: {
       type: 'MultiPolygon',
       coordinates: [
-        [[[7.6, 43.6], [7.62, 43.6], [7.62, 43.62], [7.6, 43.6]]],
-        [[[7.7, 43.6], [7.72, 43.6], [7.72, 43.62], [7.7, 43.62], [7.7, 43.6]]],
+        [
+          [
+            [7.6, 43.6],
+            [7.62, 43.6],
+            [7.62, 43.62],
+            [7.6, 43.6],
+          ],
+        ],
+        [
+          [
+            [7.7, 43.6],
+            [7.72, 43.6],
+            [7.72, 43.62],
+            [7.7, 43.62],
+            [7.7, 43.6],
+          ],
+        ],
       ],
     },
   });
@@ -109,7 +158,8 @@ function toTile(lon: number, lat: number, z: number, x: number, y: number): [num
 function signedArea(ring: { x: number; y: number }[]): number {
   let s = 0;
   // the spec's surveyor's formula: positive = clockwise in tile coordinates (y down)
-  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) s += ring[j]!.x * ring[i]!.y - ring[i]!.x * ring[j]!.y;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++)
+    s += ring[j]!.x * ring[i]!.y - ring[i]!.x * ring[j]!.y;
   return s / 2;
 }
 
@@ -135,7 +185,12 @@ describe('weft tile', () => {
     const meta = (await ref.getMetadata()) as any;
     expect(meta.vector_layers).toHaveLength(1);
     expect(meta.vector_layers[0].id).toBe('things');
-    expect(meta.vector_layers[0].fields).toMatchObject({ name: 'String', n: 'Number', ok: 'Boolean', kind: 'String' });
+    expect(meta.vector_layers[0].fields).toMatchObject({
+      name: 'String',
+      n: 'Number',
+      ok: 'Boolean',
+      kind: 'String',
+    });
   });
 
   it('every point comes back at max zoom at its position (±1 unit) with equal properties and id', () => {
@@ -186,7 +241,13 @@ describe('weft tile', () => {
     const t = tiles.find((t) => t.z === Z && features(t.tile, 'things').some((g) => g.id === 2000))!;
     const g = features(t.tile, 'things').find((g) => g.id === 2000)!;
     const rings = g.loadGeometry();
-    const [ox, oy] = toTile(poly.geometry.coordinates[0][0][0], poly.geometry.coordinates[0][0][1], t.z, t.x, t.y);
+    const [ox, oy] = toTile(
+      poly.geometry.coordinates[0][0][0],
+      poly.geometry.coordinates[0][0][1],
+      t.z,
+      t.x,
+      t.y,
+    );
     // either the vertex lies in this tile's buffered area and is present, or it was clipped away
     if (ox >= -64 && ox <= 4160 && oy >= -64 && oy <= 4160) {
       expect(rings[0]!.some((p) => Math.abs(p.x - ox) <= 1 && Math.abs(p.y - oy) <= 1)).toBe(true);
@@ -197,7 +258,9 @@ describe('weft tile', () => {
     const at = tiles.filter((t) => t.z === Z && features(t.tile, 'things').some((g) => g.id === 1000));
     expect(at.length).toBeGreaterThan(4);
     for (const t of at) {
-      for (const line of features(t.tile, 'things').find((g) => g.id === 1000)!.loadGeometry()) {
+      for (const line of features(t.tile, 'things')
+        .find((g) => g.id === 1000)!
+        .loadGeometry()) {
         for (const p of line) {
           expect(p.x).toBeGreaterThanOrEqual(-65);
           expect(p.x).toBeLessThanOrEqual(4096 + 65);
@@ -209,14 +272,23 @@ describe('weft tile', () => {
   });
 
   it('multi-geometries come back as multi-part features', () => {
-    const t = tiles.find((t) => t.z === Z && features(t.tile, 'things').some((g) => g.properties.kind === 'islands'));
+    const t = tiles.find(
+      (t) => t.z === Z && features(t.tile, 'things').some((g) => g.properties.kind === 'islands'),
+    );
     expect(t).toBeTruthy();
   });
 
   it('is deterministic: the same input gives a byte-identical archive', async () => {
     mkdirSync(`${dir}/again`);
     const again = `${dir}/again/things.pmtiles`;
-    await tileCommand([input], { output: again, minzoom: 0, maxzoom: Z, budget: 500_000, quiet: true, workers: 1 });
+    await tileCommand([input], {
+      output: again,
+      minzoom: 0,
+      maxzoom: Z,
+      budget: 500_000,
+      quiet: true,
+      workers: 1,
+    });
     expect(readFileSync(again).equals(readFileSync(out))).toBe(true);
   });
 });
@@ -224,9 +296,21 @@ describe('weft tile', () => {
 describe('weft tile: newline-delimited input, layers, size budget', () => {
   it('reads GeoJSONSeq and names the layer after the file or --layer', async () => {
     const seq = `${dir}/seq.geojsonl`;
-    writeFileSync(seq, fixture().features.map((f) => JSON.stringify(f)).join('\n') + '\n');
+    writeFileSync(
+      seq,
+      fixture()
+        .features.map((f) => JSON.stringify(f))
+        .join('\n') + '\n',
+    );
     const out = `${dir}/seq.pmtiles`;
-    await tileCommand([seq], { output: out, minzoom: 0, maxzoom: 8, budget: 500_000, quiet: true, layer: 'mine' });
+    await tileCommand([seq], {
+      output: out,
+      minzoom: 0,
+      maxzoom: 8,
+      budget: 500_000,
+      quiet: true,
+      layer: 'mine',
+    });
     const meta = (await referenceReader(out).getMetadata()) as any;
     expect(meta.vector_layers.map((l: any) => l.id)).toEqual(['mine']);
   });
@@ -239,17 +323,37 @@ describe('weft tile: newline-delimited input, layers, size budget', () => {
         JSON.stringify({
           type: 'Feature',
           properties: { name: `feature number ${i} with a long unique label ${i * 7919}` },
-          geometry: { type: 'Point', coordinates: [7.4 + (i % 200) * 0.0001, 43.7 + Math.floor(i / 200) * 0.0001] },
+          geometry: {
+            type: 'Point',
+            coordinates: [7.4 + (i % 200) * 0.0001, 43.7 + Math.floor(i / 200) * 0.0001],
+          },
         }),
       );
     }
     writeFileSync(dense, lines.join('\n'));
     const out = `${dir}/dense.pmtiles`;
-    const stats = await tileCommand([dense], { output: out, minzoom: 14, maxzoom: 14, budget: 20_000, quiet: true });
+    const stats = await tileCommand([dense], {
+      output: out,
+      minzoom: 14,
+      maxzoom: 14,
+      budget: 20_000,
+      quiet: true,
+    });
     expect(stats.dropped.features).toBeGreaterThan(0);
     const ours = await PMTilesReader.open(fileSource(out));
     for await (const e of ours.entries()) expect(e.length).toBeLessThanOrEqual(20_000);
-    const r = await runCli(['tile', dense, '-o', `${dir}/dense2.pmtiles`, '-Z', '14', '-z', '14', '--budget', '20000']);
+    const r = await runCli([
+      'tile',
+      dense,
+      '-o',
+      `${dir}/dense2.pmtiles`,
+      '-Z',
+      '14',
+      '-z',
+      '14',
+      '--budget',
+      '20000',
+    ]);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/size budget: dropped \d+ features in \d+ tiles/);
   });
@@ -258,7 +362,10 @@ describe('weft tile: newline-delimited input, layers, size budget', () => {
 describe('weft tile: bad input', () => {
   it('names the file and line of invalid JSON, exits non-zero, leaves no archive', async () => {
     const bad = `${dir}/bad.geojsonl`;
-    writeFileSync(bad, '{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[1,2]}}\n{"type": oops}\n');
+    writeFileSync(
+      bad,
+      '{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[1,2]}}\n{"type": oops}\n',
+    );
     const out = `${dir}/bad.pmtiles`;
     const r = await runCli(['tile', bad, '-o', out]);
     expect(r.code).not.toBe(0);
@@ -269,7 +376,16 @@ describe('weft tile: bad input', () => {
 
   it('rejects coordinates out of range with the position', async () => {
     const bad = `${dir}/range.geojson`;
-    writeFileSync(bad, JSON.stringify({ type: 'FeatureCollection', features: [fixture().features[0], { type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: [200, 10] } }] }));
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        type: 'FeatureCollection',
+        features: [
+          fixture().features[0],
+          { type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: [200, 10] } },
+        ],
+      }),
+    );
     const r = await runCli(['tile', bad, '-o', `${dir}/range.pmtiles`]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/range\.geojson feature 1: coordinate out of range: \[200, 10\]/);
@@ -299,7 +415,10 @@ describe.skipIf(!HAS_SHARED)('weft tile on Natural Earth', () => {
   it('tiles countries and places; the reference reader returns every tile', async () => {
     const out = `${dir}/ne.pmtiles`;
     const stats = await tileCommand(
-      [sharedPath('naturalearth/ne_110m_admin_0_countries.geojson'), sharedPath('naturalearth/ne_110m_populated_places_simple.geojson')],
+      [
+        sharedPath('naturalearth/ne_110m_admin_0_countries.geojson'),
+        sharedPath('naturalearth/ne_110m_populated_places_simple.geojson'),
+      ],
       { output: out, minzoom: 0, maxzoom: 5, budget: 500_000, quiet: true },
     );
     expect(stats.features).toBe(177 + 243);
@@ -309,3 +428,52 @@ describe.skipIf(!HAS_SHARED)('weft tile on Natural Earth', () => {
     expect(features(z0.tile, 'ne_110m_admin_0_countries').length).toBeGreaterThan(150);
   });
 });
+
+describe('weft tile: external sort', () => {
+  it('spills sorted runs to disk when over the memory budget and writes the same archive', async () => {
+    const seq = `${dir}/many.geojsonl`;
+    const lines: string[] = [];
+    for (let i = 0; i < 30000; i++) {
+      lines.push(
+        JSON.stringify({
+          type: 'Feature',
+          id: i,
+          properties: { i },
+          geometry: { type: 'Point', coordinates: [7 + (i % 300) * 0.003, 43 + Math.floor(i / 300) * 0.003] },
+        }),
+      );
+    }
+    writeFileSync(seq, lines.join('\n'));
+    mkdirSync(`${dir}/mem`);
+    mkdirSync(`${dir}/disk`);
+    const a = await runEngineOn(seq, `${dir}/mem/many.pmtiles`, undefined);
+    const b = await runEngineOn(seq, `${dir}/disk/many.pmtiles`, 1);
+    expect(b.spilled).toBe(true);
+    expect(a.spilled).toBe(false);
+    expect(readFileSync(`${dir}/disk/many.pmtiles`).equals(readFileSync(`${dir}/mem/many.pmtiles`))).toBe(
+      true,
+    );
+    expect(readdirSync(`${dir}/disk`)).toEqual(['many.pmtiles']);
+  });
+});
+
+async function runEngineOn(
+  input: string,
+  output: string,
+  sortMemoryMiB: number | undefined,
+): Promise<{ spilled: boolean }> {
+  const lines: string[] = [];
+  const progress = new Progress({ write: (s: string) => lines.push(s), isTTY: false } as any, false);
+  await runEngine(readGeojsonInputs([{ path: input, source: 'many' }]), {
+    output,
+    profile: {
+      module: new URL('../../pipeline/profiles/geojson.ts', import.meta.url).href,
+      options: { minzoom: 0, maxzoom: 12 },
+    },
+    minzoom: 0,
+    maxzoom: 12,
+    sortMemoryMiB,
+    progress,
+  });
+  return { spilled: lines.some((l) => /spilled to disk/.test(l)) };
+}
