@@ -1,6 +1,6 @@
 // Encode stage for one tile: records → MVT layers (sorted, keys and values deduplicated) → gzip, within a size budget.
 import { gzipSync } from 'node:zlib';
-import { ByteReader, ByteWriter } from './bytes.js';
+import { ByteWriter } from './bytes.js';
 import type { DecodedRecord } from './records.js';
 
 export interface AssembleOptions {
@@ -23,10 +23,51 @@ const tileWriter = new ByteWriter(1 << 16);
 const layerWriter = new ByteWriter(1 << 16);
 const featureWriter = new ByteWriter(1 << 12);
 
-function latin1(b: Uint8Array): string {
-  return b.length < 4096
-    ? String.fromCharCode.apply(null, b as unknown as number[])
-    : Buffer.from(b).toString('latin1');
+/** Deduplicates byte strings (a layer's keys or values) by a 32-bit hash, confirming hits byte by byte. */
+export class SliceTable {
+  private readonly heads = new Map<number, number>();
+  private readonly chain: number[] = [];
+  readonly slices: Uint8Array[] = [];
+
+  indexOf(buf: Uint8Array, start: number, end: number): number {
+    let h = 0x811c9dc5;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+    let i = this.heads.get(h);
+    while (i !== undefined && i >= 0) {
+      const s = this.slices[i]!;
+      if (s.length === end - start) {
+        let same = true;
+        for (let k = 0; k < s.length; k++) {
+          if (s[k] !== buf[start + k]) {
+            same = false;
+            break;
+          }
+        }
+        if (same) return i;
+      }
+      i = this.chain[i];
+    }
+    const index = this.slices.length;
+    this.slices.push(buf.subarray(start, end));
+    this.chain.push(this.heads.get(h) ?? -1);
+    this.heads.set(h, index);
+    return index;
+  }
+}
+
+/** Reads a varint at pos; returns the value and leaves the next position in `cursor[0]`. */
+function readVarint(buf: Uint8Array, cursor: number[]): number {
+  let pos = cursor[0]!;
+  let b = buf[pos++]!;
+  let v = b & 0x7f;
+  let mul = 0x80;
+  while (b >= 0x80) {
+    b = buf[pos++]!;
+    v += (b & 0x7f) * mul;
+    mul *= 0x80;
+  }
+  cursor[0] = pos;
+  return v;
 }
 
 function compareRecords(a: DecodedRecord, b: DecodedRecord): number {
@@ -58,32 +99,22 @@ export function encodeLayers(layers: [string, DecodedRecord[]][], extent: number
     w.varint(2); // version
     w.tag(1, 2);
     w.string(name);
-    const keyIndex = new Map<string, number>();
-    const keys: Uint8Array[] = [];
-    const valueIndex = new Map<string, number>();
-    const values: Uint8Array[] = [];
+    const keyTable = new SliceTable();
+    const valueTable = new SliceTable();
     const tags: number[] = [];
+    const cursor = [0];
     for (const f of features) {
       tags.length = 0;
-      const r = new ByteReader(f.props);
-      const n = r.varint();
+      const p = f.props;
+      cursor[0] = 0;
+      const n = readVarint(p, cursor);
       for (let i = 0; i < n; i++) {
-        const k = r.slice();
-        const v = r.slice();
-        const ks = latin1(k);
-        let ki = keyIndex.get(ks);
-        if (ki === undefined) {
-          ki = keys.length;
-          keyIndex.set(ks, ki);
-          keys.push(k);
-        }
-        const vs = latin1(v);
-        let vi = valueIndex.get(vs);
-        if (vi === undefined) {
-          vi = values.length;
-          valueIndex.set(vs, vi);
-          values.push(v);
-        }
+        const klen = readVarint(p, cursor);
+        const ki = keyTable.indexOf(p, cursor[0]!, cursor[0]! + klen);
+        cursor[0]! += klen;
+        const vlen = readVarint(p, cursor);
+        const vi = valueTable.indexOf(p, cursor[0]!, cursor[0]! + vlen);
+        cursor[0]! += vlen;
         tags.push(ki, vi);
       }
       // Feature message: id (1), tags (2, packed), type (3), geometry (4, packed)
@@ -109,12 +140,12 @@ export function encodeLayers(layers: [string, DecodedRecord[]][], extent: number
       w.varint(body.pos);
       w.bytes(body.buf.subarray(0, body.pos));
     }
-    for (const k of keys) {
+    for (const k of keyTable.slices) {
       w.tag(3, 2);
       w.varint(k.length);
       w.bytes(k);
     }
-    for (const v of values) {
+    for (const v of valueTable.slices) {
       w.tag(4, 2);
       w.varint(v.length);
       w.bytes(v);

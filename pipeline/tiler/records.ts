@@ -178,20 +178,28 @@ export interface DecodedRecord {
 }
 
 const decoder = new TextDecoder();
-const layerCache = new Map<string, string>();
+const layerCache = new Map<number, { bytes: Uint8Array; name: string }>();
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 export function readRecord(r: ByteReader): DecodedRecord {
   const tileId = r.f64();
   const seq = r.f64();
   const sortKey = r.f64();
   const layerBytes = r.slice();
-  // layer names repeat: decode each distinct one once
-  const raw = String.fromCharCode.apply(null, layerBytes as unknown as number[]);
-  let layer = layerCache.get(raw);
-  if (layer === undefined) {
-    layer = decoder.decode(layerBytes);
-    layerCache.set(raw, layer);
+  // layer names repeat: decode each distinct one once (keyed by a hash, confirmed by length and bytes)
+  let h = 0x811c9dc5;
+  for (let i = 0; i < layerBytes.length; i++) h = Math.imul(h ^ layerBytes[i]!, 0x01000193);
+  let cached = layerCache.get(h);
+  if (cached === undefined || !sameBytes(cached.bytes, layerBytes)) {
+    cached = { bytes: layerBytes.slice(), name: decoder.decode(layerBytes) };
+    layerCache.set(h, cached);
   }
+  const layer = cached.name;
   const type = r.u8();
   const id = r.u8() ? r.f64() : undefined;
   const geometry = r.slice();
