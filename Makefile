@@ -2,7 +2,7 @@
 WEFT := node bin/weft.js
 REGION ?= monaco
 
-.PHONY: setup demo test typecheck format tiles serve bench bench-tiles analytics clean
+.PHONY: setup demo test typecheck format tiles serve bench bench-tiles bench-base bench-events analytics clean
 
 setup:
 	@bash scripts/setup.sh
@@ -27,11 +27,20 @@ tiles: setup
 	$(WEFT) build base --region $(REGION)
 
 ## make bench: every benchmark, each side by side with its peer
-bench: bench-tiles
+bench: bench-tiles bench-base bench-events
 
 bench-tiles: setup
 	@bash scripts/setup.sh --bench
 	npx tsx bench/tiles.ts
+
+## make bench-base: our base-map build vs tilemaker 2.2 on Monaco, Liechtenstein and Andorra (ratio table)
+bench-base: setup
+	@bash scripts/setup.sh --bench
+	npx tsx bench/base.ts
+
+## make bench-events: appends/s with projections vs a raw INSERT baseline, and a 1 M-event rebuild (local PostgreSQL)
+bench-events: setup
+	npx tsx bench/events.ts
 
 clean:
 	rm -rf build dist .cache bench/out

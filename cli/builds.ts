@@ -1,6 +1,5 @@
 // CLI group "builds": weft build base, weft build activity.
 import type { Command } from 'commander';
-import { buildBase } from '../pipeline/build-base.js';
 
 export function registerBuildCommands(program: Command): void {
   const build = program.command('build').description('build a region’s tile archives');
@@ -22,7 +21,8 @@ export function registerBuildCommands(program: Command): void {
         ocean: boolean;
         quiet?: boolean;
       }) => {
-        await buildBase(opts.region, {
+        const { buildBase } = await import('../pipeline/build-base.js');
+      await buildBase(opts.region, {
           outDir: opts.outDir,
           workers: opts.workers,
           quiet: opts.quiet,

@@ -1,9 +1,6 @@
-// CLI group "tiles": weft tile, weft verify, weft inspect.
+// CLI group "tiles": weft tile, weft verify, weft inspect. Implementations load when their command runs.
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { verifyArchive } from '../pipeline/pmtiles/verify.js';
-import { inspectArchive } from '../pipeline/pmtiles/inspect.js';
-import { tileCommand } from '../pipeline/tile-command.js';
 import { parseZoom } from './options.js';
 
 export function registerTileCommands(program: Command): void {
@@ -27,6 +24,7 @@ export function registerTileCommands(program: Command): void {
     .option('-q, --quiet', 'no progress output')
     .option('--stats <file>', 'write build statistics (per stage, per zoom, largest tiles) as JSON')
     .action(async (inputs: string[], opts) => {
+      const { tileCommand } = await import('../pipeline/tile-command.js');
       const stats = await tileCommand(inputs, opts);
       if (opts.stats) await writeFile(opts.stats, JSON.stringify(stats, null, 2) + '\n');
     });
@@ -38,6 +36,7 @@ export function registerTileCommands(program: Command): void {
     )
     .argument('<archive>', 'a .pmtiles file')
     .action(async (archive: string) => {
+      const { verifyArchive } = await import('../pipeline/pmtiles/verify.js');
       const { problems, summary } = await verifyArchive(archive);
       if (problems.length) {
         for (const p of problems) process.stderr.write(`${archive}: ${p}\n`);
@@ -55,6 +54,7 @@ export function registerTileCommands(program: Command): void {
     .argument('<archive>', 'a .pmtiles file')
     .argument('[tile]', 'a tile as z/x/y')
     .action(async (archive: string, tile: string | undefined) => {
+      const { inspectArchive } = await import('../pipeline/pmtiles/inspect.js');
       process.stdout.write(await inspectArchive(archive, tile));
     });
 }

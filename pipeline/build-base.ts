@@ -2,7 +2,11 @@
 // plus dist/R/base.stats.json (features per layer, tiles per zoom, largest tiles, time and peak memory per stage).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readRegionFeatures } from './osm/read.js';
+import { exportConfigPath, noFeaturesError, prepareRegionInput } from './osm/read.js';
+import { exportRaw } from './osm/osmium.js';
+import { readRegionOcean } from './profiles/ocean.js';
+import { boundaryOption } from './profiles/shortbread.js';
+import { UserError } from '../core/errors.js';
 import { siblingModule } from './modules.js';
 import { Progress } from './progress.js';
 import { shortbreadLayers } from './profiles/shortbread.js';
@@ -35,55 +39,67 @@ export async function buildBase(regionArg: string, opts: BuildBaseOptions = {}):
   await mkdir(outDir, { recursive: true });
   const archive = join(outDir, 'base.pmtiles');
   const progress = new Progress(process.stderr, opts.quiet);
-  let source: { path: string; sha256?: string; extracted: boolean } | undefined;
 
+  const log = (line: string): void => progress.log(line);
+  const prepared = await prepareRegionInput(region, { log });
+  const source = {
+    path: prepared.source.path,
+    sha256: prepared.source.sha256,
+    extracted: prepared.extracted,
+  };
+
+  // osmium's export goes to the workers as raw line-delimited chunks: parsing runs there, in parallel
   async function* chunks(): AsyncGenerator<InputChunk> {
-    let index = 0;
-    const features = readRegionFeatures(region, {
-      log: (line) => progress.log(line),
-      ...(opts.coastline !== undefined ? { coastline: opts.coastline } : {}),
-      onSource: (info: { source: ResolvedSource; extracted: boolean; input: string }) => {
-        source = { path: info.source.path, sha256: info.source.sha256, extracted: info.extracted };
-      },
-    });
-    for await (const batch of features) {
-      yield {
-        kind: 'features',
-        features: batch,
-        input: source?.path ?? region.id,
-        source: 'osm',
-        firstIndex: index,
-      };
-      index += batch.length;
+    const ocean =
+      opts.coastline === null
+        ? []
+        : readRegionOcean(region, { ...(opts.coastline ? { coastline: opts.coastline } : {}), log });
+    if (ocean.length)
+      yield { kind: 'features', features: ocean, input: 'coastline', source: 'osm', firstIndex: 0 };
+    for await (const bytes of exportRaw(prepared.input, { config: exportConfigPath() })) {
+      yield { kind: 'ndjson', bytes, input: prepared.source.path, source: 'osm', firstLine: 1 };
     }
   }
 
   progress.log(`building the base map of ${region.name} (z${region.minzoom}–${region.maxzoom}) → ${archive}`);
-  const stats = await runEngine(chunks(), {
-    output: archive,
-    profile: { module: siblingModule(import.meta.url, './profiles/shortbread') },
-    minzoom: region.minzoom,
-    maxzoom: region.maxzoom,
-    workers: opts.workers,
-    vectorLayers: shortbreadLayers.map((l) => ({
-      ...l,
-      minzoom: Math.max(l.minzoom, region.minzoom),
-      maxzoom: Math.min(l.maxzoom, region.maxzoom),
-    })),
-    bounds: region.bbox,
-    clip: region.bbox,
-    center: region.center,
-    metadata: {
-      name: `${region.name} base map`,
-      description: `Shortbread 1.0 vector tiles of ${region.name}, built by weft from OpenStreetMap data`,
-      attribution: OSM_ATTRIBUTION,
-      license: 'ODbL-1.0',
-      format: 'pbf',
-      schema: 'shortbread-1.0',
-      generator: 'weft',
-    },
-    progress,
-  });
+  let stats: EngineStats;
+  try {
+    const members = await prepared.membership;
+    stats = await runEngine(chunks(), {
+      output: archive,
+      profile: {
+        module: siblingModule(import.meta.url, './profiles/shortbread'),
+        options: { boundaries: boundaryOption(members) },
+      },
+      minzoom: region.minzoom,
+      maxzoom: region.maxzoom,
+      workers: opts.workers,
+      vectorLayers: shortbreadLayers.map((l) => ({
+        ...l,
+        minzoom: Math.max(l.minzoom, region.minzoom),
+        maxzoom: Math.min(l.maxzoom, region.maxzoom),
+      })),
+      bounds: region.bbox,
+      clip: region.bbox,
+      center: region.center,
+      metadata: {
+        name: `${region.name} base map`,
+        description: `Shortbread 1.0 vector tiles of ${region.name}, built by weft from OpenStreetMap data`,
+        attribution: OSM_ATTRIBUTION,
+        license: 'ODbL-1.0',
+        format: 'pbf',
+        schema: 'shortbread-1.0',
+        generator: 'weft',
+      },
+      progress,
+    });
+  } catch (err) {
+    if (err instanceof UserError && /^no features in the input/.test(err.message))
+      throw noFeaturesError(region, prepared.source);
+    throw err;
+  } finally {
+    await prepared.cleanup();
+  }
   const statsFile = join(outDir, 'base.stats.json');
   const result = { ...stats, source };
   await writeFile(statsFile, JSON.stringify(result, null, 2) + '\n');

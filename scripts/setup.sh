@@ -2,13 +2,14 @@
 # Installs what weft needs and is missing: Debian packages (as root, each only if absent), npm packages, the build.
 # Idempotent: a second run with everything present takes seconds.
 #   scripts/setup.sh            packages for tests and the demo
-#   scripts/setup.sh --bench    also the peers the benchmarks compare against (tilemaker, nginx, wrk)
+#   scripts/setup.sh --bench    also the peers the benchmarks compare against (tilemaker, nginx, wrk) and their
+#                               measuring tools (sqlite3, GNU time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 apt_packages=(osmium-tool postgresql-15-postgis-3 chromium fonts-noto-core)
 if [[ "${1:-}" == "--bench" ]]; then
-  apt_packages+=(tilemaker nginx-light wrk)
+  apt_packages+=(tilemaker nginx-light wrk sqlite3 time)
 fi
 
 missing=()

@@ -117,6 +117,79 @@ export interface ExportOptions {
 }
 
 /**
+ * Streams `osmium export -f geojsonseq` of a file as raw byte chunks cut at line ends (about `chunkBytes` each), for
+ * parsing elsewhere (the engine's workers). Throws a UserError after the last good chunk if osmium fails.
+ */
+export async function* exportRaw(
+  input: string,
+  opts: ExportOptions & { chunkBytes?: number } = {},
+): AsyncGenerator<Uint8Array> {
+  const args = [
+    'export',
+    input,
+    '-f',
+    'geojsonseq',
+    '-x',
+    'print_record_separator=false',
+    '--no-progress',
+    '-o',
+    '-',
+  ];
+  if (opts.config) args.push('-c', opts.config);
+  if (opts.geometryTypes) args.push(`--geometry-types=${opts.geometryTypes.join(',')}`);
+  if (opts.attributes?.length) args.push(`--attributes=${opts.attributes.join(',')}`);
+  if (opts.keepUntagged) args.push('--keep-untagged');
+  const chunkBytes = opts.chunkBytes ?? 256 * 1024;
+  const child = spawnOsmium(args);
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => {
+    if (stderr.length < STDERR_LIMIT) stderr += b.toString('utf8');
+  });
+  let spawnError: UserError | undefined;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('error', (e) => {
+      spawnError = notInstalled(e);
+      resolve({ code: null, signal: null });
+    });
+    child.on('close', (code, signal) => resolve({ code, signal }));
+  });
+  let finished = false;
+  try {
+    let pending: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+      pending.push(chunk);
+      size += chunk.length;
+      if (size < chunkBytes) continue;
+      const data = Buffer.concat(pending, size);
+      const cut = data.lastIndexOf(10);
+      if (cut < 0) {
+        pending = [data];
+        continue;
+      }
+      const out = new Uint8Array(cut + 1);
+      out.set(data.subarray(0, cut + 1));
+      const rest = data.subarray(cut + 1);
+      pending = rest.length ? [Buffer.from(rest)] : [];
+      size = rest.length;
+      yield out;
+    }
+    const { code, signal } = await exited;
+    if (spawnError) throw spawnError;
+    if (code !== 0) {
+      throw new UserError(
+        describeOsmiumFailure('export', input, stderr || String(signal ?? ''), code),
+        'bad_osm',
+      );
+    }
+    if (size) yield new Uint8Array(Buffer.concat(pending, size));
+    finished = true;
+  } finally {
+    if (!finished && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  }
+}
+
+/**
  * Streams `osmium export -f geojsonseq` of a file as batches of features (GeoJSON Feature objects as parsed).
  * Stops osmium when the consumer stops early; throws a UserError after the last good batch if osmium fails.
  */

@@ -45,18 +45,27 @@ function fmt(b: readonly number[]): string {
   return `[${b.map((v) => +v.toFixed(6)).join(', ')}]`;
 }
 
+export interface PreparedRegion {
+  source: ResolvedSource;
+  /** the PBF to export: the extract itself, or its cut to the region */
+  input: string;
+  extracted: boolean;
+  /** boundary relation membership of ways (empty when boundaries are off) */
+  membership: Promise<Map<number, BoundaryMembership>>;
+  /** removes temporary files; call when done with `input` */
+  cleanup(): Promise<void>;
+}
+
 /**
- * The region's source features in batches: ocean polygons first (`{"@layer": "ocean"}`), then osmium's export of
- * the extract (cut to the region's bbox or polygon unless the extract already lies inside the bbox; OSM tags as
- * properties plus "@type"/"@id"), each boundary way followed in its batch by a `{"@layer": "boundaries"}` copy.
- * Throws a UserError when the extract is missing, does not overlap the region or osmium cannot read it.
+ * Resolves the region's extract, checks that it overlaps the region, cuts it (osmium extract) unless the extract
+ * already lies inside the bbox, and starts the boundary-membership pass. Throws a UserError when the extract does
+ * not overlap the region or osmium cannot read it.
  */
-export async function* readRegionFeatures(
+export async function prepareRegionInput(
   region: Region,
   opts: ReadRegionOptions = {},
-): AsyncGenerator<SourceFeature[]> {
+): Promise<PreparedRegion> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const batchSize = opts.batchSize ?? 2048;
   const source = await resolveOsmSource(region, { log, ...opts.source });
   const header: BBox | undefined = readPbfHeader(source.path)?.bbox ?? (await headerBbox(source.path));
   if (header && !overlaps(header, region.bbox)) {
@@ -66,7 +75,7 @@ export async function* readRegionFeatures(
     );
   }
   const work = mkdtempSync(path.join(opts.tmpDir ?? os.tmpdir(), 'weft-osm-'));
-  let membership: Promise<Map<number, BoundaryMembership>> | undefined;
+  let membership: Promise<Map<number, BoundaryMembership>> = Promise.resolve(new Map());
   try {
     let input = source.path;
     const needsCut = region.polygon !== undefined || !header || !contains(region.bbox, header);
@@ -83,15 +92,52 @@ export async function* readRegionFeatures(
         await extract(source.path, input, { bbox: region.bbox });
       }
     }
-    opts.onSource?.({ source, extracted: needsCut, input });
-    let count = 0;
     if (opts.boundaries !== false) {
       membership = readBoundaryMembership(input);
-      membership.catch(() => {}); // awaited below; no unhandled rejection if the consumer stops early
+      membership.catch(() => {}); // awaited by the consumer; no unhandled rejection if it stops early
     }
+    opts.onSource?.({ source, extracted: needsCut, input });
+    return {
+      source,
+      input,
+      extracted: needsCut,
+      membership,
+      cleanup: async () => {
+        await Promise.allSettled([membership]);
+        rmSync(work, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    rmSync(work, { recursive: true, force: true });
+    throw err;
+  }
+}
 
+/** The error for an extract that overlaps the region's bbox but has nothing inside it. */
+export function noFeaturesError(region: Region, source: ResolvedSource): UserError {
+  return new UserError(
+    `OSM extract ${source.path} has no features inside region "${region.id}" (bbox ${fmt(region.bbox)})` +
+      (region.polygon ? ' and its polygon' : ''),
+    'bad_input',
+  );
+}
+
+/**
+ * The region's source features in batches: ocean polygons first, then osmium's export of the extract
+ * (cut to the region's bbox or polygon unless the extract already lies inside the bbox), then boundary lines.
+ * Throws a UserError when the extract does not overlap the region or osmium cannot read it.
+ */
+export async function* readRegionFeatures(
+  region: Region,
+  opts: ReadRegionOptions = {},
+): AsyncGenerator<SourceFeature[]> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const batchSize = opts.batchSize ?? 2048;
+  const prepared = await prepareRegionInput(region, opts);
+  try {
+    let count = 0;
     // start osmium first (its first batch is requested now), then read the ocean while osmium works
-    const exported = exportFeatures(input, { config: exportConfigPath(), batchSize });
+    const exported = exportFeatures(prepared.input, { config: exportConfigPath(), batchSize });
     let next = exported.next();
     next.catch(() => {}); // handled when awaited below
     try {
@@ -107,7 +153,7 @@ export async function* readRegionFeatures(
         next = exported.next();
         next.catch(() => {});
         count += batch.length;
-        if (membership) members ??= await membership;
+        if (opts.boundaries !== false) members ??= await prepared.membership;
         if (members && members.size > 0) {
           const n = batch.length;
           for (let i = 0; i < n; i++) {
@@ -120,15 +166,8 @@ export async function* readRegionFeatures(
     } finally {
       await exported.return(undefined);
     }
-    if (count === 0) {
-      throw new UserError(
-        `OSM extract ${source.path} has no features inside region "${region.id}" (bbox ${fmt(region.bbox)})` +
-          (region.polygon ? ' and its polygon' : ''),
-        'bad_input',
-      );
-    }
+    if (count === 0) throw noFeaturesError(region, prepared.source);
   } finally {
-    if (membership) await Promise.allSettled([membership]);
-    rmSync(work, { recursive: true, force: true });
+    await prepared.cleanup();
   }
 }

@@ -12,6 +12,7 @@
 //   link/tunnel/bridge/surface/tracktype/service from 11, oneway/oneway_reverse/bicycle/horse at 14.
 // - Sort keys: streets, street_polygons and street_labels by the reference z_order; water_lines by layer;
 //   place_labels by population and water_polygons_labels/boundary_labels by way_area, both descending.
+import { boundaryLine, type BoundaryMembership } from '../osm/boundaries.js';
 import type { PropertyValue } from '../mvt/types.js';
 import type {
   LayerFeature,
@@ -1016,7 +1017,36 @@ export function mapShortbread(feature: SourceFeature): LayerFeature[] {
 
 export const shortbreadProfile: Profile = { name: 'shortbread-1.0', map: mapShortbread };
 
-/** The engine's worker entry (ProfileModule): the Shortbread profile takes no options. */
-export function createProfile(_options?: unknown): Profile {
-  return shortbreadProfile;
+export interface ShortbreadOptions {
+  /** boundary relation membership of ways, as [way id, admin level or 0, disputed] (see osm/boundaries.ts) */
+  boundaries?: [number, number, boolean][];
+}
+
+/**
+ * The engine's worker entry (ProfileModule). With boundary membership, every member way also yields its synthetic
+ * boundary line (the workers see osmium's raw export, so the line is made here rather than in the reader).
+ */
+export function createProfile(options?: unknown): Profile {
+  const entries = (options as ShortbreadOptions | undefined)?.boundaries;
+  if (!entries?.length) return shortbreadProfile;
+  const members = new Map<number, BoundaryMembership>();
+  for (const [id, level, disputed] of entries) {
+    members.set(id, level ? { adminLevel: level, disputed } : { disputed });
+  }
+  return {
+    name: 'shortbread-1.0',
+    map(feature: SourceFeature): LayerFeature[] {
+      const out = mapShortbread(feature);
+      const line = boundaryLine(feature, members);
+      if (line) out.push(...mapShortbread(line));
+      return out;
+    },
+  };
+}
+
+/** Membership as the structured-cloneable option above. */
+export function boundaryOption(
+  members: ReadonlyMap<number, BoundaryMembership>,
+): [number, number, boolean][] {
+  return [...members].map(([id, m]) => [id, m.adminLevel ?? 0, m.disputed]);
 }

@@ -143,8 +143,11 @@ export function sortRun(bytes: Uint8Array, tileIds: number[], offsets: number[])
     const end = i + 1 < n ? offsets[i + 1]! : bytes.length;
     sortedIds[k] = tileIds[i]!;
     sortedOffsets[k] = pos;
-    // records are small: a plain loop beats creating a subarray per record
-    for (let j = start; j < end; j++) out[pos++] = bytes[j]!;
+    // most records are small: a plain loop beats creating a subarray per record; large ones are copied in one go
+    if (end - start > 64) {
+      out.set(bytes.subarray(start, end), pos);
+      pos += end - start;
+    } else for (let j = start; j < end; j++) out[pos++] = bytes[j]!;
   }
   return { bytes: out, tileIds: sortedIds, offsets: sortedOffsets };
 }
