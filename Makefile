@@ -14,7 +14,9 @@ demo: setup
 ## make test: install what is missing, type-check, run the whole suite
 test: setup
 	npx tsc --noEmit -p tsconfig.json
-	npx vitest run
+	@mkdir -p .cache
+	npx vitest run --reporter=default --reporter=json --outputFile.json=.cache/vitest.json; \
+	  status=$$?; node scripts/test-summary.mjs .cache/vitest.json; exit $$status
 
 typecheck: setup
 	npx tsc --noEmit -p tsconfig.json
