@@ -510,7 +510,9 @@ if (results.length >= 2) {
       : 'tilemaker, wall: no growth resolvable over these extracts (its fixed cost and the noise dominate)',
   );
   console.log(`input density: ≈ ${Math.round(perMB)} exported features per MB of PBF (these extracts)`);
-  for (const pbfMB of [100, 500]) {
+  if (!(fit.b > 0 && fit.r2 >= 0.5)) {
+    console.log('rough estimate for larger extracts: not resolvable from this run (noise dominates the fit)');
+  } else for (const pbfMB of [100, 500]) {
     const f = pbfMB * perMB;
     console.log(
       `rough estimate, a ${pbfMB} MB extract (≈ ${(f / 1e6).toFixed(1)} M features): ours ≈ ${Math.round(fit.a + fit.b * f)} s` +
