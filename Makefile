@@ -2,7 +2,7 @@
 WEFT := node bin/weft.js
 REGION ?= monaco
 
-.PHONY: setup demo test typecheck format tiles serve bench bench-tiles bench-base bench-events analytics clean
+.PHONY: setup demo test typecheck format tiles serve bench bench-tiles bench-base bench-events bench-analytics analytics clean
 
 setup:
 	@bash scripts/setup.sh
@@ -15,8 +15,13 @@ demo: setup
 test: setup
 	npx tsc --noEmit -p tsconfig.json
 	@mkdir -p .cache
-	npx vitest run --reporter=default --reporter=json --outputFile.json=.cache/vitest.json; \
-	  status=$$?; node scripts/test-summary.mjs .cache/vitest.json; exit $$status
+	@rm -f .cache/vitest.json .cache/vitest-restart.json
+	@# the Redis restart test runs alone afterwards: it stops the Redis server the other tests use
+	npx vitest run --exclude test/bus/redis-restart.test.ts --reporter=default --reporter=json --outputFile.json=.cache/vitest.json; \
+	  s1=$$?; \
+	  npx vitest run test/bus/redis-restart.test.ts --reporter=default --reporter=json --outputFile.json=.cache/vitest-restart.json; \
+	  s2=$$?; node scripts/test-summary.mjs .cache/vitest.json .cache/vitest-restart.json; \
+	  if [ $$s1 -ne 0 ] || [ $$s2 -ne 0 ]; then exit 1; fi
 
 typecheck: setup
 	npx tsc --noEmit -p tsconfig.json
@@ -29,7 +34,7 @@ tiles: setup
 	$(WEFT) build base --region $(REGION)
 
 ## make bench: every benchmark, each side by side with its peer
-bench: bench-tiles bench-base bench-events
+bench: bench-tiles bench-base bench-events bench-analytics
 
 bench-tiles: setup
 	@bash scripts/setup.sh --bench
@@ -43,6 +48,14 @@ bench-base: setup
 ## make bench-events: appends/s with projections vs a raw INSERT baseline, and a 1 M-event rebuild (local PostgreSQL)
 bench-events: setup
 	npx tsx bench/events.ts
+
+## make analytics: events and projections → analytics/ as Parquet + weft.duckdb views (incremental; DATABASE_URL or .data/)
+analytics: setup
+	$(WEFT) analytics export
+
+## make bench-analytics: analytics export of 1 M events (local PostgreSQL): full, incremental, re-export; time and sizes
+bench-analytics: setup
+	npx tsx bench/analytics.ts
 
 clean:
 	rm -rf build dist .cache bench/out

@@ -1,6 +1,18 @@
-// Prints the suite's closing line "N passed, N failed, N skipped" from vitest's JSON report (read by CI).
-import { readFileSync } from 'node:fs';
+// Prints the suite's closing line "N passed, N failed, N skipped" from vitest's JSON reports (read by CI).
+import { existsSync, readFileSync } from 'node:fs';
 
-const report = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-const skipped = report.numPendingTests + report.numTodoTests;
-console.log(`${report.numPassedTests} passed, ${report.numFailedTests} failed, ${skipped} skipped`);
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const file of process.argv.slice(2)) {
+  if (!existsSync(file)) {
+    failed++;
+    console.error(`test-summary: no report at ${file} (the run did not finish)`);
+    continue;
+  }
+  const report = JSON.parse(readFileSync(file, 'utf8'));
+  passed += report.numPassedTests;
+  failed += report.numFailedTests;
+  skipped += report.numPendingTests + report.numTodoTests;
+}
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
