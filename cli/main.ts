@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { UserError, errorMessage } from '../core/errors.js';
 import { registerTileCommands } from './tiles.js';
+import { registerDataCommands } from './data.js';
 import { registerBuildCommands } from './builds.js';
 
 export function buildProgram(): Command {
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerTileCommands(program);
+  registerDataCommands(program);
   registerBuildCommands(program);
   return program;
 }

@@ -1,0 +1,165 @@
+// Runs commands: validate, then in one write transaction check idempotency keys, decide, stage and commit.
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../db/adapter.js';
+import { UserError } from '../errors.js';
+import { ConflictError, requestHash, withWriteSession, type WriteSession } from '../eventstore.js';
+import { homeSalt } from '../privacy/salt.js';
+import { emptyKeys } from '../projections/state.js';
+import { parseCommand, type Command } from './commands.js';
+import { decide, keysForCommand, streamsOfKeys } from './decide.js';
+import { newId } from './ids.js';
+import { metadataSchema, describeIssues, type EventMetadata, type StoredEvent } from './schemas.js';
+
+export interface CommandEnvelope {
+  /** A command object (validated here). */
+  command: unknown;
+  /** Who asks: a role id, or "system:<job>", "operator:<name>". */
+  actor: string;
+  idempotencyKey?: string;
+  requestId?: string;
+  /** When the command happens; only trusted callers (seed, jobs, tests) set it. Default: the context clock. */
+  at?: Date | string;
+}
+
+export interface ExecContext {
+  clock?: () => Date;
+  newId?: (prefix: 'r' | 'n' | 'p') => string;
+  newEventId?: () => string;
+  /** The home-coarsening salt; default: $WEFT_HOME_SALT or the database's own. */
+  salt?: string;
+  /** 'occurred' records each event at its occurred time (a simulated history, as the seed writes). */
+  recordedAt?: 'now' | 'occurred';
+}
+
+export interface CommandResult {
+  /** True when the idempotency key was seen before: this is the first result, nothing was appended now. */
+  replayed: boolean;
+  events: { position: number; streamId: string; version: number; type: string }[];
+  ids: Record<string, string>;
+  /** Why nothing happened, when no events were appended. */
+  note?: string;
+}
+
+interface Prepared {
+  command: Command;
+  metadata: EventMetadata;
+  at: string;
+  hash: string | undefined;
+}
+
+function prepare(env: CommandEnvelope, index: number, clock: () => Date, many: boolean): Prepared {
+  const where = many ? `commands[${index}]` : 'command';
+  const command = parseCommand(env.command, where);
+  const meta = metadataSchema.safeParse({
+    actor: env.actor,
+    idempotencyKey: env.idempotencyKey,
+    requestId: env.requestId,
+  });
+  if (!meta.success) {
+    throw new UserError(describeIssues(meta.error.issues.map((i) => ({ ...i, path: [where, ...i.path] }))));
+  }
+  const when = env.at === undefined ? clock() : new Date(env.at);
+  if (Number.isNaN(when.getTime())) throw new UserError(`${where}.at: not a valid time: ${String(env.at)}`);
+  return {
+    command,
+    metadata: meta.data,
+    at: when.toISOString(),
+    hash: env.idempotencyKey ? requestHash(env.actor, command) : undefined,
+  };
+}
+
+/**
+ * Executes commands in order in one transaction (all or nothing): a rejected command rolls the batch back.
+ * A command whose idempotency key was seen before returns its first result and appends nothing.
+ */
+export async function executeCommands(
+  db: Db,
+  envelopes: CommandEnvelope[],
+  ctx: ExecContext = {},
+): Promise<CommandResult[]> {
+  const clock = ctx.clock ?? (() => new Date());
+  const prepared = envelopes.map((e, i) => prepare(e, i, clock, envelopes.length > 1));
+  return withWriteSession(db, (session) => runPrepared(session, prepared, ctx));
+}
+
+/** One command; see executeCommands. */
+export async function executeCommand(
+  db: Db,
+  envelope: CommandEnvelope,
+  ctx: ExecContext = {},
+): Promise<CommandResult> {
+  return (await executeCommands(db, [envelope], ctx))[0]!;
+}
+
+async function runPrepared(
+  session: WriteSession,
+  prepared: Prepared[],
+  ctx: ExecContext,
+): Promise<CommandResult[]> {
+  const keys = emptyKeys();
+  for (const p of prepared) keysForCommand(p.command, keys);
+  await session.state.load(session.tx, keys);
+  await session.loadStreams(streamsOfKeys(keys));
+  const seen = await session.idempotencyRecords(
+    prepared.flatMap((p) => (p.metadata.idempotencyKey ? [p.metadata.idempotencyKey] : [])),
+  );
+  const needsSalt = prepared.some((p) => p.command.type === 'PlaceRoleHome');
+  const salt = needsSalt ? (ctx.salt ?? (await homeSalt(session.tx))) : '';
+  const makeId = ctx.newId ?? newId;
+  const makeEventId = ctx.newEventId ?? randomUUID;
+
+  const results: CommandResult[] = [];
+  for (const p of prepared) {
+    const key = p.metadata.idempotencyKey;
+    if (key) {
+      const first = seen.get(key);
+      if (first) {
+        if (first.requestHash !== p.hash)
+          throw new ConflictError(`idempotency key ${key} was used for a different request`);
+        results.push({ ...(first.result as CommandResult), replayed: true });
+        continue;
+      }
+    }
+    const one = emptyKeys();
+    keysForCommand(p.command, one);
+    await session.state.load(session.tx, one);
+    await session.loadStreams(streamsOfKeys(one));
+    const decision = decide(p.command, session.state, {
+      now: p.at,
+      actor: p.metadata.actor,
+      salt,
+      newId: makeId,
+    });
+    const stored: StoredEvent[] = [];
+    for (const event of decision.events) {
+      stored.push(
+        await session.stage({
+          event,
+          metadata: p.metadata,
+          occurredAt: p.at,
+          eventId: makeEventId(),
+          recordedAt: ctx.recordedAt === 'occurred' ? p.at : undefined,
+        }),
+      );
+    }
+    if (decision.privateHome)
+      session.rememberPrivateHome(decision.privateHome.roleId, decision.privateHome.home, p.at);
+    const result: CommandResult = {
+      replayed: false,
+      events: stored.map((e) => ({
+        position: e.position,
+        streamId: e.streamId,
+        version: e.version,
+        type: e.type,
+      })),
+      ids: decision.ids,
+    };
+    if (decision.note) result.note = decision.note;
+    results.push(result);
+    if (key && p.hash) {
+      session.rememberIdempotency(key, p.hash, result, stored);
+      seen.set(key, { requestHash: p.hash, result });
+    }
+  }
+  return results;
+}

@@ -1,0 +1,421 @@
+// The event store: gap-free global positions under one head lock, versioned streams, and the write session
+// that commits events, projection rows, outbox rows and idempotency keys in one transaction.
+import { randomUUID } from 'node:crypto';
+import type { Db, Queryable } from './db/adapter.js';
+import { UNIQUE_VIOLATION, sqlState } from './db/adapter.js';
+import { UserError } from './errors.js';
+import {
+  parseDomainEvent,
+  streamOf,
+  type DomainEvent,
+  type EventMetadata,
+  type StoredEvent,
+} from './domain/schemas.js';
+import type { StreamType } from './domain/ids.js';
+import { applyEvent, keysForEvents } from './projections/reduce.js';
+import { ProjectionState } from './projections/state.js';
+import { CORE_PROJECTOR } from './projections/tables.js';
+import { canonicalJson, sha256Hex } from './json.js';
+
+/** An append that lost a race or reused an idempotency key for something else: retry after re-reading. */
+export class ConflictError extends UserError {
+  constructor(message: string) {
+    super(message, 'conflict');
+    this.name = 'ConflictError';
+  }
+}
+
+const EVENT_COLUMNS =
+  'position, event_id, stream_id, stream_type, stream_version, type, payload, metadata, occurred_at, recorded_at';
+/** Times as ISO 8601 text in UTC with milliseconds, straight from the server (no Date round trip). */
+const iso = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${col}`;
+const EVENT_SELECT = `position, event_id, stream_id, stream_type, stream_version, type, payload, metadata, ${iso(
+  'occurred_at',
+)}, ${iso('recorded_at')}`;
+
+function isoString(v: unknown): string {
+  return v instanceof Date ? v.toISOString() : (v as string);
+}
+
+/** A row of the events table → a stored event (timestamps as ISO strings). */
+export function rowToEvent(r: Record<string, unknown>): StoredEvent {
+  return {
+    position: r.position as number,
+    eventId: r.event_id as string,
+    streamId: r.stream_id as string,
+    streamType: r.stream_type as StreamType,
+    version: r.stream_version as number,
+    type: r.type,
+    payload: r.payload,
+    metadata: r.metadata as EventMetadata,
+    occurredAt: isoString(r.occurred_at),
+    recordedAt: isoString(r.recorded_at),
+  } as StoredEvent;
+}
+
+/** Events after `after` in position order (at most `limit`), optionally of one stream. */
+export async function readEvents(
+  q: Queryable,
+  options: { after?: number; limit?: number; streamId?: string } = {},
+): Promise<StoredEvent[]> {
+  const params: unknown[] = [options.after ?? 0, options.limit ?? 1000];
+  let where = 'position > $1';
+  if (options.streamId) {
+    params.push(options.streamId);
+    where += ' AND stream_id = $3';
+  }
+  const { rows } = await q.query(
+    `SELECT ${EVENT_SELECT} FROM events WHERE ${where} ORDER BY position LIMIT $2`,
+    params,
+  );
+  return rows.map(rowToEvent);
+}
+
+/** The last position handed out (0 for an empty store). */
+export async function headPosition(q: Queryable): Promise<number> {
+  const { rows } = await q.query<{ position: number }>('SELECT position FROM event_log_head');
+  return rows[0]?.position ?? 0;
+}
+
+/** The core projector's checkpoint (last event applied to the projections). */
+export async function checkpoint(q: Queryable, name = CORE_PROJECTOR): Promise<number> {
+  const { rows } = await q.query<{ position: number }>(
+    'SELECT position FROM projection_checkpoints WHERE name = $1',
+    [name],
+  );
+  return rows[0]?.position ?? 0;
+}
+
+export async function setCheckpoint(q: Queryable, position: number, name = CORE_PROJECTOR): Promise<void> {
+  await q.query(
+    `INSERT INTO projection_checkpoints (name, position, updated_at) VALUES ($1, $2, now())
+     ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = EXCLUDED.updated_at`,
+    [name, position],
+  );
+}
+
+/** A new event to stage: its domain content, who caused it and when it happened. */
+export interface Draft {
+  event: DomainEvent;
+  metadata: EventMetadata;
+  occurredAt: string;
+  /** Kept from the source on import (and set to occurredAt by the seed); default: the transaction's time. */
+  recordedAt?: string;
+  /** Kept from the source on import; default: a random UUID. */
+  eventId?: string;
+}
+
+export interface IdempotencyRecord {
+  requestHash: string;
+  result: unknown;
+}
+
+/** The fingerprint of a request under an idempotency key: the same key with another request is a conflict. */
+export function requestHash(actor: string, request: unknown): string {
+  return sha256Hex(canonicalJson({ actor, request }));
+}
+
+const EVENT_INSERT = `INSERT INTO events (${EVENT_COLUMNS})
+  SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::integer[], $6::text[], $7::jsonb[],
+    $8::jsonb[], $9::timestamptz[], $10::timestamptz[])`;
+const CHUNK = 5000;
+
+/**
+ * One writer's transaction. Opening it locks the head row, so positions are handed out gap-free and commit
+ * in order; it brings the projections up to the head first if they lag. Staged events are applied to the
+ * in-memory projections at once (later commands in the batch see them); commit() writes everything: events,
+ * projection rows, one outbox row for the transaction, idempotency keys, private side rows, the new head.
+ */
+export class WriteSession {
+  readonly state = new ProjectionState();
+  readonly staged: StoredEvent[] = [];
+  private readonly topics: string[] = [];
+  private readonly versions = new Map<string, number>();
+  private readonly idempotency: {
+    key: string;
+    hash: string;
+    result: unknown;
+    first?: number;
+    last?: number;
+  }[] = [];
+  private readonly privateHomes: {
+    roleId: string;
+    home: { lon: number; lat: number; hash: string } | null;
+    at: string;
+  }[] = [];
+  private position: number;
+
+  private constructor(
+    readonly tx: Queryable,
+    readonly head: number,
+    /** The transaction's time, ISO with milliseconds. */
+    readonly now: string,
+  ) {
+    this.position = head;
+  }
+
+  static async open(tx: Queryable): Promise<WriteSession> {
+    const { rows } = await tx.query<{ position: number; now: Date }>(
+      `SELECT position, date_trunc('milliseconds', now()) AS now FROM event_log_head WHERE id FOR UPDATE`,
+    );
+    const row = rows[0]!;
+    const session = new WriteSession(tx, row.position, row.now.toISOString());
+    // a separate statement, so it sees what the writer we may have waited for committed (a subquery in the
+    // locking statement would read the snapshot taken before the wait)
+    const at = await checkpoint(tx);
+    if (at < row.position) await session.catchUpProjections(at);
+    return session;
+  }
+
+  /** If the projections lag behind the head (e.g. an interrupted rebuild), apply the missing events first. */
+  private async catchUpProjections(from: number): Promise<void> {
+    let at = from;
+    while (at < this.head) {
+      const events = await readEvents(this.tx, { after: at, limit: CHUNK });
+      if (!events.length) break;
+      await this.state.load(this.tx, keysForEvents(events));
+      for (const e of events) applyEvent(this.state, e);
+      await this.state.flush(this.tx);
+      at = events[events.length - 1]!.position;
+    }
+    await setCheckpoint(this.tx, this.head);
+  }
+
+  /** Loads the current version of these streams from the events table (once each). */
+  async loadStreams(streamIds: Iterable<string>): Promise<void> {
+    const missing = [...new Set(streamIds)].filter((id) => !this.versions.has(id));
+    if (!missing.length) return;
+    // one backward index probe per stream (a max() over = ANY would read every version of long streams)
+    const { rows } = await this.tx.query<{ stream_id: string; version: number }>(
+      `SELECT s.id AS stream_id, v.version FROM unnest($1::text[]) AS s(id)
+       CROSS JOIN LATERAL (SELECT stream_version AS version FROM events WHERE stream_id = s.id
+                           ORDER BY stream_version DESC LIMIT 1) v`,
+      [missing],
+    );
+    for (const id of missing) this.versions.set(id, 0);
+    for (const r of rows) this.versions.set(r.stream_id, r.version);
+  }
+
+  async streamVersion(streamId: string): Promise<number> {
+    await this.loadStreams([streamId]);
+    return this.versions.get(streamId)!;
+  }
+
+  /** Known idempotency keys among `keys`. */
+  async idempotencyRecords(keys: string[]): Promise<Map<string, IdempotencyRecord>> {
+    const out = new Map<string, IdempotencyRecord>();
+    const unique = [...new Set(keys)];
+    if (!unique.length) return out;
+    const { rows } = await this.tx.query<{ key: string; request_hash: string; result: unknown }>(
+      'SELECT key, request_hash, result FROM idempotency_keys WHERE key = ANY($1::text[])',
+      [unique],
+    );
+    for (const r of rows) out.set(r.key, { requestHash: r.request_hash, result: r.result });
+    return out;
+  }
+
+  rememberIdempotency(key: string, hash: string, result: unknown, events: StoredEvent[]): void {
+    this.idempotency.push({ key, hash, result, first: events[0]?.position, last: events.at(-1)?.position });
+  }
+
+  /** A private side write (never in events): a role's exact home, or its removal. */
+  rememberPrivateHome(
+    roleId: string,
+    home: { lon: number; lat: number; hash: string } | null,
+    at: string,
+  ): void {
+    this.privateHomes.push({ roleId, home, at });
+  }
+
+  /**
+   * Assigns the next position and the stream's next version (which must be `expectedVersion + 1` when given),
+   * and applies the event to the projections in memory.
+   */
+  async stage(draft: Draft, expectedVersion?: number): Promise<StoredEvent> {
+    const { streamId, streamType } = streamOf(draft.event);
+    const current = await this.streamVersion(streamId);
+    if (expectedVersion !== undefined && expectedVersion !== current) {
+      throw new ConflictError(
+        `stream ${streamId} is at version ${current}, not the expected ${expectedVersion}; re-read and retry`,
+      );
+    }
+    const stored = {
+      ...draft.event,
+      position: this.position + 1,
+      eventId: draft.eventId ?? randomUUID(),
+      streamId,
+      streamType,
+      version: current + 1,
+      metadata: draft.metadata,
+      occurredAt: draft.occurredAt,
+      recordedAt: draft.recordedAt ?? this.now,
+    } as StoredEvent;
+    await this.state.load(this.tx, keysForEvents([stored]));
+    const region = applyEvent(this.state, stored);
+    this.position += 1;
+    this.versions.set(streamId, current + 1);
+    this.staged.push(stored);
+    this.topics.push(`region:${region}`);
+    return stored;
+  }
+
+  /** Writes the staged events, projection rows, outbox rows, idempotency keys and the new head. */
+  async commit(): Promise<void> {
+    const tx = this.tx;
+    for (let i = 0; i < this.staged.length; i += CHUNK) {
+      const chunk = this.staged.slice(i, i + CHUNK);
+      const columns = [
+        chunk.map((e) => e.position),
+        chunk.map((e) => e.eventId),
+        chunk.map((e) => e.streamId),
+        chunk.map((e) => e.streamType),
+        chunk.map((e) => e.version),
+        chunk.map((e) => e.type),
+        chunk.map((e) => JSON.stringify(e.payload)),
+        chunk.map((e) => JSON.stringify(e.metadata)),
+        chunk.map((e) => e.occurredAt),
+        chunk.map((e) => e.recordedAt),
+      ];
+      try {
+        await tx.query(EVENT_INSERT, columns);
+      } catch (err) {
+        if (sqlState(err) === UNIQUE_VIOLATION) {
+          throw new ConflictError(
+            `a concurrent append took the same stream version or event id; retry (${String(err)})`,
+          );
+        }
+        throw err;
+      }
+    }
+    if (this.staged.length) {
+      await tx.query(
+        'INSERT INTO outbox (first_position, last_position, topics) VALUES ($1, $2, $3::text[])',
+        [this.staged[0]!.position, this.staged.at(-1)!.position, [...new Set(this.topics)].sort()],
+      );
+    }
+    await this.state.flush(tx);
+    // the last private write per role wins (place then clear in one batch = cleared)
+    const homes = new Map(this.privateHomes.map((h) => [h.roleId, h]));
+    const placed = [...homes.values()].filter((h) => h.home);
+    const cleared = [...homes.values()].filter((h) => !h.home).map((h) => h.roleId);
+    if (placed.length) {
+      await tx.query(
+        `INSERT INTO role_homes_private (role_id, lon, lat, home_hash, placed_at)
+         SELECT role_id, lon, lat, home_hash, placed_at FROM json_to_recordset($1::json)
+           AS r(role_id text, lon double precision, lat double precision, home_hash text, placed_at timestamptz)
+         ON CONFLICT (role_id) DO UPDATE SET lon = EXCLUDED.lon, lat = EXCLUDED.lat,
+           home_hash = EXCLUDED.home_hash, placed_at = EXCLUDED.placed_at`,
+        [
+          JSON.stringify(
+            placed.map((h) => ({
+              role_id: h.roleId,
+              lon: h.home!.lon,
+              lat: h.home!.lat,
+              home_hash: h.home!.hash,
+              placed_at: h.at,
+            })),
+          ),
+        ],
+      );
+    }
+    if (cleared.length)
+      await tx.query('DELETE FROM role_homes_private WHERE role_id = ANY($1::text[])', [cleared]);
+    if (this.idempotency.length) {
+      await tx.query(
+        `INSERT INTO idempotency_keys (key, request_hash, result, first_position, last_position, recorded_at)
+         SELECT key, hash, result, first, last, now()
+         FROM json_to_recordset($1::json) AS r(key text, hash text, result jsonb, first bigint, last bigint)`,
+        [JSON.stringify(this.idempotency)],
+      );
+    }
+    if (this.position !== this.head) {
+      // the new head, and the projections' checkpoint with it, in one statement
+      await tx.query(
+        `WITH head AS (UPDATE event_log_head SET position = $1 WHERE id)
+         INSERT INTO projection_checkpoints (name, position, updated_at) VALUES ($2, $1, now())
+         ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = EXCLUDED.updated_at`,
+        [this.position, CORE_PROJECTOR],
+      );
+    }
+  }
+}
+
+/** Runs `fn` in a write session and commits it, all in one transaction. */
+export function withWriteSession<T>(db: Db, fn: (session: WriteSession) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    const session = await WriteSession.open(tx);
+    const out = await fn(session);
+    await session.commit();
+    return out;
+  });
+}
+
+export interface AppendRequest {
+  /** Events of one stream (validated before anything is written). */
+  events: { type: string; payload: unknown }[];
+  /** The stream's version the caller last saw (0: the stream must not exist yet); omitted: any. */
+  expectedVersion?: number;
+  actor: string;
+  idempotencyKey?: string;
+  requestId?: string;
+  /** Default: now. */
+  occurredAt?: Date;
+}
+
+export interface AppendResult {
+  streamId: string;
+  /** The stream's version after the append. */
+  version: number;
+  positions: number[];
+  /** True when the idempotency key was seen before: nothing was appended, this is the first result. */
+  replayed: boolean;
+}
+
+/**
+ * The store's primitive: appends events to one stream with optimistic concurrency (ConflictError when the
+ * stream moved past `expectedVersion`). Events, projections and outbox commit together or not at all.
+ * Domain invariants are the command handlers' job; this checks schemas and stream consistency only.
+ */
+export async function appendToStream(db: Db, request: AppendRequest): Promise<AppendResult> {
+  const events = request.events.map(parseDomainEvent);
+  if (!events.length) throw new UserError('events: at least one event is needed');
+  const streams = new Set(events.map((e) => streamOf(e).streamId));
+  if (streams.size > 1)
+    throw new UserError(`events: all must belong to one stream, got ${[...streams].join(', ')}`);
+  const streamId = [...streams][0]!;
+  const hash = requestHash(request.actor, {
+    streamId,
+    events,
+    expectedVersion: request.expectedVersion ?? null,
+  });
+  return withWriteSession(db, async (session) => {
+    if (request.idempotencyKey) {
+      const seen = (await session.idempotencyRecords([request.idempotencyKey])).get(request.idempotencyKey);
+      if (seen) {
+        if (seen.requestHash !== hash) {
+          throw new ConflictError(
+            `idempotency key ${request.idempotencyKey} was used for a different request`,
+          );
+        }
+        return { ...(seen.result as AppendResult), replayed: true };
+      }
+    }
+    const occurredAt = (request.occurredAt ?? new Date()).toISOString();
+    const metadata: EventMetadata = { actor: request.actor };
+    if (request.idempotencyKey) metadata.idempotencyKey = request.idempotencyKey;
+    if (request.requestId) metadata.requestId = request.requestId;
+    const stored: StoredEvent[] = [];
+    for (const [i, event] of events.entries()) {
+      const expected = request.expectedVersion === undefined ? undefined : request.expectedVersion + i;
+      stored.push(await session.stage({ event, metadata, occurredAt }, expected));
+    }
+    const result: AppendResult = {
+      streamId,
+      version: stored.at(-1)!.version,
+      positions: stored.map((e) => e.position),
+      replayed: false,
+    };
+    if (request.idempotencyKey) session.rememberIdempotency(request.idempotencyKey, hash, result, stored);
+    return result;
+  });
+}

@@ -1,0 +1,254 @@
+// The projections' working set in memory: rows loaded on demand in bulk, changed by the reducers, flushed in bulk.
+import type { Queryable } from '../db/adapter.js';
+import {
+  TABLES,
+  columnArrays,
+  fromDbRow,
+  selectList,
+  upsertSql,
+  type NodeRow,
+  type ProposalRow,
+  type RegionStatsRow,
+  type RoleRow,
+  type TableName,
+  type ThreadRow,
+  type TimelineRow,
+  type VoteRow,
+} from './tables.js';
+
+/** What a batch of events or commands needs in memory. */
+export interface Keys {
+  roles: Set<string>;
+  nodes: Set<string>;
+  threads: Set<string>;
+  proposals: Set<string>;
+  /** voteKey(proposalId, roleId) */
+  votes: Set<string>;
+  /** every thread of these roles (a role's new home moves their start) */
+  threadsOfRoles: Set<string>;
+}
+
+export function emptyKeys(): Keys {
+  return {
+    roles: new Set(),
+    nodes: new Set(),
+    threads: new Set(),
+    proposals: new Set(),
+    votes: new Set(),
+    threadsOfRoles: new Set(),
+  };
+}
+
+export function voteKey(proposalId: string, roleId: string): string {
+  return `${proposalId}\u0000${roleId}`;
+}
+
+const FLUSH_CHUNK = 5000;
+
+type Keyed = 'roles' | 'nodes' | 'threads' | 'proposals' | 'votes' | 'regionStats';
+
+export class ProjectionState {
+  /** A loaded id maps to its row, or to null when it is known not to exist. */
+  readonly roles = new Map<string, RoleRow | null>();
+  readonly nodes = new Map<string, NodeRow | null>();
+  readonly threads = new Map<string, ThreadRow | null>();
+  readonly proposals = new Map<string, ProposalRow | null>();
+  readonly votes = new Map<string, VoteRow | null>();
+  readonly regionStats = new Map<string, RegionStatsRow>();
+  timeline: TimelineRow[] = [];
+  private readonly threadIdsByRole = new Map<string, Set<string>>();
+  private readonly threadsLoadedForRole = new Set<string>();
+  private statsLoaded = false;
+  private readonly dirty: Record<Keyed, Set<string>> = {
+    roles: new Set(),
+    nodes: new Set(),
+    threads: new Set(),
+    proposals: new Set(),
+    votes: new Set(),
+    regionStats: new Set(),
+  };
+
+  /**
+   * @param authoritative the state holds every row there is (a rebuild from empty): nothing is ever loaded.
+   */
+  constructor(readonly authoritative = false) {
+    if (authoritative) this.statsLoaded = true;
+  }
+
+  role(id: string): RoleRow | undefined {
+    return this.roles.get(id) ?? undefined;
+  }
+  node(id: string): NodeRow | undefined {
+    return this.nodes.get(id) ?? undefined;
+  }
+  thread(id: string): ThreadRow | undefined {
+    return this.threads.get(id) ?? undefined;
+  }
+  proposal(id: string): ProposalRow | undefined {
+    return this.proposals.get(id) ?? undefined;
+  }
+  vote(proposalId: string, roleId: string): VoteRow | undefined {
+    return this.votes.get(voteKey(proposalId, roleId)) ?? undefined;
+  }
+  stats(regionId: string): RegionStatsRow | undefined {
+    return this.regionStats.get(regionId);
+  }
+  /** Every thread of a role (loaded with keys.threadsOfRoles). */
+  threadsOfRole(roleId: string): ThreadRow[] {
+    if (!this.authoritative && !this.threadsLoadedForRole.has(roleId)) {
+      throw new Error(`internal: threads of role ${roleId} were not loaded`);
+    }
+    const ids = this.threadIdsByRole.get(roleId);
+    return ids ? [...ids].map((id) => this.threads.get(id)!).filter(Boolean) : [];
+  }
+
+  putRole(row: RoleRow): void {
+    this.roles.set(row.role_id, row);
+    this.dirty.roles.add(row.role_id);
+  }
+  putNode(row: NodeRow): void {
+    this.nodes.set(row.node_id, row);
+    this.dirty.nodes.add(row.node_id);
+  }
+  putThread(row: ThreadRow): void {
+    if (this.threads.get(row.thread_id) !== row) {
+      this.threads.set(row.thread_id, row);
+      this.indexThread(row);
+    }
+    this.dirty.threads.add(row.thread_id);
+  }
+  putProposal(row: ProposalRow): void {
+    this.proposals.set(row.proposal_id, row);
+    this.dirty.proposals.add(row.proposal_id);
+  }
+  putVote(row: VoteRow): void {
+    const k = voteKey(row.proposal_id, row.role_id);
+    this.votes.set(k, row);
+    this.dirty.votes.add(k);
+  }
+  putStats(row: RegionStatsRow): void {
+    this.regionStats.set(row.region_id, row);
+    this.dirty.regionStats.add(row.region_id);
+  }
+  addTimeline(row: TimelineRow): void {
+    this.timeline.push(row);
+  }
+
+  private indexThread(row: ThreadRow): void {
+    let set = this.threadIdsByRole.get(row.role_id);
+    if (!set) this.threadIdsByRole.set(row.role_id, (set = new Set()));
+    set.add(row.thread_id);
+  }
+
+  /** Loads, in one query per table, every row in `keys` not yet in memory. */
+  async load(q: Queryable, keys: Keys): Promise<void> {
+    if (this.authoritative) return;
+    if (!this.statsLoaded) {
+      const { rows } = await q.query(
+        `SELECT ${selectList(TABLES.regionStats)} FROM ${TABLES.regionStats.table}`,
+      );
+      for (const r of rows) {
+        const row = fromDbRow<RegionStatsRow>(r);
+        if (!this.regionStats.has(row.region_id)) this.regionStats.set(row.region_id, row);
+      }
+      this.statsLoaded = true;
+    }
+    await this.loadById(q, 'roles', keys.roles, this.roles, (r: RoleRow) => r.role_id);
+    await this.loadById(q, 'nodes', keys.nodes, this.nodes, (r: NodeRow) => r.node_id);
+    await this.loadById(q, 'threads', keys.threads, this.threads, (r: ThreadRow) => r.thread_id);
+    await this.loadById(q, 'proposals', keys.proposals, this.proposals, (r: ProposalRow) => r.proposal_id);
+    const roles = [...keys.threadsOfRoles].filter((id) => !this.threadsLoadedForRole.has(id));
+    if (roles.length) {
+      const { rows } = await q.query(
+        `SELECT ${selectList(TABLES.threads)} FROM ${TABLES.threads.table} WHERE role_id = ANY($1::text[])`,
+        [roles],
+      );
+      for (const r of rows) {
+        const row = fromDbRow<ThreadRow>(r);
+        if (!this.threads.get(row.thread_id)) this.threads.set(row.thread_id, row);
+        this.indexThread(this.threads.get(row.thread_id)!);
+      }
+      for (const id of roles) this.threadsLoadedForRole.add(id);
+    }
+    const votes = [...keys.votes].filter((k) => !this.votes.has(k));
+    if (votes.length) {
+      const pairs = votes.map((k) => k.split('\u0000') as [string, string]);
+      const { rows } = await q.query(
+        `SELECT ${selectList(TABLES.votes, 'v')} FROM ${TABLES.votes.table} v
+         JOIN unnest($1::text[], $2::text[]) AS k(p, r) ON v.proposal_id = k.p AND v.role_id = k.r`,
+        [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+      );
+      for (const k of votes) this.votes.set(k, null);
+      for (const r of rows) {
+        const row = fromDbRow<VoteRow>(r);
+        this.votes.set(voteKey(row.proposal_id, row.role_id), row);
+      }
+    }
+  }
+
+  private async loadById<R extends object>(
+    q: Queryable,
+    name: 'roles' | 'nodes' | 'threads' | 'proposals',
+    ids: Set<string>,
+    map: Map<string, R | null>,
+    idOf: (r: R) => string,
+  ): Promise<void> {
+    const missing = [...ids].filter((id) => !map.has(id));
+    if (!missing.length) return;
+    const spec = TABLES[name];
+    const { rows } = await q.query(
+      `SELECT ${selectList(spec)} FROM ${spec.table} WHERE ${spec.key[0]} = ANY($1::text[])`,
+      [missing],
+    );
+    for (const id of missing) map.set(id, null);
+    for (const r of rows) {
+      const row = fromDbRow<R>(r);
+      map.set(idOf(row), row);
+      if (name === 'threads') this.indexThread(row as unknown as ThreadRow);
+    }
+  }
+
+  /** Writes every changed row (upserts) and the new timeline rows; the state stays usable afterwards. */
+  async flush(q: Queryable): Promise<void> {
+    const names: Keyed[] = ['roles', 'nodes', 'threads', 'proposals', 'votes', 'regionStats'];
+    const writes: { name: Keyed; rows: object[] }[] = [];
+    for (const name of names) {
+      const keys = this.dirty[name];
+      if (!keys.size) continue;
+      const map = this[name] as Map<string, object | null>;
+      // copies: the reducers may change the rows again while they are being written
+      writes.push({ name, rows: [...keys].map((k) => ({ ...map.get(k)! })) });
+      keys.clear();
+    }
+    const timeline = this.takeTimeline();
+    for (const w of writes) await writeRows(q, w.name, w.rows, true);
+    if (timeline.length) await writeRows(q, 'timeline', timeline, false);
+  }
+
+  /** Writes only the new timeline rows. */
+  async flushTimeline(q: Queryable): Promise<void> {
+    const timeline = this.takeTimeline();
+    if (timeline.length) await writeRows(q, 'timeline', timeline, false);
+  }
+
+  private takeTimeline(): TimelineRow[] {
+    const rows = this.timeline;
+    this.timeline = [];
+    return rows;
+  }
+
+  /** How many rows wait to be flushed (to bound memory in long rebuilds). */
+  pendingRows(): number {
+    let n = this.timeline.length;
+    for (const set of Object.values(this.dirty)) n += set.size;
+    return n;
+  }
+}
+
+async function writeRows(q: Queryable, name: TableName, rows: object[], update: boolean): Promise<void> {
+  const spec = TABLES[name];
+  const sql = upsertSql(spec, update);
+  for (let i = 0; i < rows.length; i += FLUSH_CHUNK) {
+    await q.query(sql, columnArrays(spec, rows.slice(i, i + FLUSH_CHUNK)));
+  }
+}
