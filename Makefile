@@ -2,7 +2,7 @@
 WEFT := node bin/weft.js
 REGION ?= monaco
 
-.PHONY: setup demo test typecheck format tiles serve bench bench-tiles bench-base bench-events bench-analytics analytics clean
+.PHONY: setup demo test typecheck format tiles serve bench bench-tiles bench-base bench-events bench-analytics bench-activity analytics clean
 
 setup:
 	@bash scripts/setup.sh
@@ -34,7 +34,7 @@ tiles: setup
 	$(WEFT) build base --region $(REGION)
 
 ## make bench: every benchmark, each side by side with its peer
-bench: bench-tiles bench-base bench-events bench-analytics
+bench: bench-tiles bench-base bench-events bench-analytics bench-activity
 
 bench-tiles: setup
 	@bash scripts/setup.sh --bench
@@ -52,6 +52,11 @@ bench-events: setup
 ## make analytics: events and projections → analytics/ as Parquet + weft.duckdb views (incremental; DATABASE_URL or .data/)
 analytics: setup
 	$(WEFT) analytics export
+
+## make bench-activity: the activity build over 100,000 nodes and 500,000 threads (local PostgreSQL): < 30 s, < 1 GiB
+bench-activity: setup
+	@bash scripts/setup.sh --bench
+	npx tsx bench/activity.ts
 
 ## make bench-analytics: analytics export of 1 M events (local PostgreSQL): full, incremental, re-export; time and sizes
 bench-analytics: setup
