@@ -30,4 +30,25 @@ export function registerBuildCommands(program: Command): void {
         });
       },
     );
+  build
+    .command('activity')
+    .description(
+      'build the activity layer (nodes, threads with their fade) of a region as of publish time T → dist/<region>/activity.pmtiles',
+    )
+    .requiredOption('-r, --region <id|path>', 'a region id (regions/<id>.json) or a path to a region file')
+    .option('--at <time>', 'publish time T, ISO 8601 (default: now); only events recorded up to T count')
+    .option('-o, --out-dir <dir>', 'output folder (default dist/<region>)')
+    .option('--workers <n>', 'worker threads (default: one per core)', (v) => Number.parseInt(v, 10))
+    .option('-q, --quiet', 'no progress output')
+    .action(
+      async (opts: { region: string; at?: string; outDir?: string; workers?: number; quiet?: boolean }) => {
+        const { buildActivity } = await import('../pipeline/build-activity.js');
+        await buildActivity(opts.region, {
+          at: opts.at,
+          outDir: opts.outDir,
+          workers: opts.workers,
+          quiet: opts.quiet,
+        });
+      },
+    );
 }

@@ -1,18 +1,22 @@
 // CLI group "data": weft db migrate, seed, events export/import, projections rebuild, repl.
+// The database code loads when a command runs (`lazy`), so other commands start fast.
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Db } from '../core/db/adapter.js';
-import { openDb } from '../core/db/open.js';
-import { migrate } from '../core/db/migrate.js';
-import { seedCommunity } from '../core/seed/seed.js';
-import { loadSeedRegion } from '../core/seed/region.js';
-import { builtinPlaces } from '../core/seed/places.js';
-import { exportEvents, fileLines, importEvents } from '../core/transfer.js';
-import { rebuildProjections } from '../core/projections/projector.js';
-import { runRepl } from '../core/repl.js';
 
 class ReaderGone extends Error {}
+
+const lazy = {
+  openDb: async () => (await import('../core/db/open.js')).openDb,
+  migrate: async () => (await import('../core/db/migrate.js')).migrate,
+  seed: () => import('../core/seed/seed.js'),
+  region: () => import('../core/seed/region.js'),
+  places: () => import('../core/seed/places.js'),
+  transfer: () => import('../core/transfer.js'),
+  projector: () => import('../core/projections/projector.js'),
+  repl: () => import('../core/repl.js'),
+};
 
 function nonNegativeInt(name: string, min = 0) {
   return (value: string): number => {
@@ -30,6 +34,7 @@ function instant(value: string): Date {
 }
 
 async function withDb<T>(fn: (db: Db) => Promise<T>, migrateFirst = true): Promise<T> {
+  const openDb = await lazy.openDb();
   const db = await openDb({ migrate: migrateFirst });
   try {
     return await fn(db);
@@ -46,6 +51,7 @@ export function registerDataCommands(program: Command): void {
     .description('apply pending migrations from sql/ (safe to run again)')
     .action(async () => {
       await withDb(async (handle) => {
+        const migrate = await lazy.migrate();
         const r = await migrate(handle);
         const names = r.applied.map((m) => `${String(m.version).padStart(3, '0')}_${m.name}`);
         process.stdout.write(
@@ -79,6 +85,11 @@ export function registerDataCommands(program: Command): void {
         nodes: number;
         proposals: number;
       }) => {
+        const [{ loadSeedRegion }, { seedCommunity }, { builtinPlaces }] = await Promise.all([
+          lazy.region(),
+          lazy.seed(),
+          lazy.places(),
+        ]);
         const region = loadSeedRegion(opts.region);
         await withDb(async (handle) => {
           const r = await seedCommunity(handle, {
@@ -113,6 +124,7 @@ export function registerDataCommands(program: Command): void {
           if (err.code === 'EPIPE') gone = true;
           else throw err;
         });
+        const { exportEvents } = await lazy.transfer();
         const n = await exportEvents(
           handle,
           async (line) => {
@@ -137,6 +149,7 @@ export function registerDataCommands(program: Command): void {
     .argument('<file>', 'newline-delimited JSON, as written by `weft events export`')
     .action(async (file: string) => {
       await withDb(async (handle) => {
+        const { importEvents, fileLines } = await lazy.transfer();
         const r = await importEvents(handle, fileLines(file), { name: file });
         const where = r.imported ? ` at positions ${r.firstPosition}–${r.lastPosition}` : '';
         process.stdout.write(`imported ${r.imported} events${where}, ${r.skipped} already present\n`);
@@ -149,6 +162,7 @@ export function registerDataCommands(program: Command): void {
     .description('rebuild every projection from event 1 (writers wait meanwhile)')
     .action(async () => {
       await withDb(async (handle) => {
+        const { rebuildProjections } = await lazy.projector();
         const r = await rebuildProjections(handle);
         process.stdout.write(
           `rebuilt projections from ${r.events} events in ${(r.ms / 1000).toFixed(1)} s\n`,
@@ -160,6 +174,7 @@ export function registerDataCommands(program: Command): void {
     .command('repl')
     .description('an interactive prompt for operators: run commands, query projections and events')
     .action(async () => {
+      const { runRepl } = await lazy.repl();
       await withDb((handle) => runRepl(handle, process.stdin, process.stdout));
     });
 }

@@ -4,6 +4,8 @@ import { UserError, errorMessage } from '../core/errors.js';
 import { registerTileCommands } from './tiles.js';
 import { registerDataCommands } from './data.js';
 import { registerBuildCommands } from './builds.js';
+import { registerReleaseCommands } from './releases.js';
+import { registerJobCommands } from './jobs.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
   registerTileCommands(program);
   registerDataCommands(program);
   registerBuildCommands(program);
+  registerReleaseCommands(program);
+  registerJobCommands(program);
   return program;
 }
 

@@ -1,13 +1,30 @@
 #!/usr/bin/env bash
-# `make demo`: builds the demo region's base map and shows where it is; later stages (activity, publish, serve)
-# join here as they land. REGION=… picks another region file from regions/.
+# `make demo`: the demo region end to end on the embedded defaults (PGlite in .data/, the blob store in .data/blob):
+# migrate, seed a community, build the base and activity tiles, publish, promote to prod, list the releases.
+# REGION=… picks another region file from regions/. The serving layer joins here when it lands.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REGION=${REGION:-monaco}
 weft() { node bin/weft.js "$@"; }
 
+echo "demo: 1/6 database (embedded PGlite unless DATABASE_URL is set)"
+weft db migrate
+echo "demo: 2/6 a deterministic community in $REGION (a second run adds nothing new)"
+weft seed --region "$REGION"
+echo "demo: 3/6 base map from OpenStreetMap"
 weft build base --region "$REGION"
 weft verify "dist/$REGION/base.pmtiles"
+echo "demo: 4/6 activity tiles (fade applied now)"
+weft build activity --region "$REGION"
+weft verify "dist/$REGION/activity.pmtiles"
+echo "demo: 5/6 publish to staging and promote to prod"
+out=$(weft publish --region "$REGION" --base "dist/$REGION/base.pmtiles" --activity "dist/$REGION/activity.pmtiles" -q)
+echo "$out"
+release=$(sed -n 's/^published release \([^ ]*\) .*/\1/p' <<<"$out")
+if [[ -n "$release" ]]; then weft promote --region "$REGION" --release "$release"; fi
+echo "demo: 6/6 releases"
+weft releases --region "$REGION"
 echo
-echo "demo: the base map of $REGION is at dist/$REGION/base.pmtiles (stats: dist/$REGION/base.stats.json)"
-echo "demo: look inside with: node bin/weft.js inspect dist/$REGION/base.pmtiles"
+echo "demo: base map  dist/$REGION/base.pmtiles      (inspect: node bin/weft.js inspect dist/$REGION/base.pmtiles)"
+echo "demo: activity  dist/$REGION/activity.pmtiles  (inspect: node bin/weft.js inspect dist/$REGION/activity.pmtiles)"
+echo "demo: the prod release is in .data/blob (tags in .data/blob/.weft/meta); the map viewer arrives with the serving layer"

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(osmium-tool postgresql-15-postgis-3 chromium fonts-noto-core)
+apt_packages=(osmium-tool postgresql-15-postgis-3 chromium fonts-noto-core zstd)
 if [[ "${1:-}" == "--bench" ]]; then
   apt_packages+=(tilemaker nginx-light wrk sqlite3 time)
 fi
