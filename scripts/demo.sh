@@ -9,8 +9,11 @@ weft() { node bin/weft.js "$@"; }
 
 echo "demo: 1/6 database (embedded PGlite unless DATABASE_URL is set)"
 weft db migrate
-echo "demo: 2/6 a deterministic community in $REGION (a second run adds nothing new)"
-weft seed --region "$REGION"
+echo "demo: 2/6 a deterministic community in $REGION"
+if ! seeded=$(weft seed --region "$REGION" 2>&1); then
+  if grep -q "already seeded" <<<"$seeded"; then echo "demo: $REGION is already seeded; keeping its community"
+  else echo "$seeded" >&2; exit 1; fi
+else echo "$seeded"; fi
 echo "demo: 3/6 base map from OpenStreetMap"
 weft build base --region "$REGION"
 weft verify "dist/$REGION/base.pmtiles"
