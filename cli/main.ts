@@ -4,6 +4,7 @@ import { UserError, errorMessage } from '../core/errors.js';
 import { registerTileCommands } from './tiles.js';
 import { registerDataCommands } from './data.js';
 import { registerBuildCommands } from './builds.js';
+import { registerAnalyticsCommands } from './analytics.js';
 import { registerReleaseCommands } from './releases.js';
 import { registerJobCommands } from './jobs.js';
 
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerTileCommands(program);
   registerDataCommands(program);
   registerBuildCommands(program);
+  registerAnalyticsCommands(program);
   registerReleaseCommands(program);
   registerJobCommands(program);
   return program;
