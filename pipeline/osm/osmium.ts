@@ -197,70 +197,24 @@ export async function* exportFeatures(
   input: string,
   opts: ExportOptions = {},
 ): AsyncGenerator<SourceFeature[]> {
-  const args = [
-    'export',
-    input,
-    '-f',
-    'geojsonseq',
-    '-x',
-    'print_record_separator=false',
-    '--no-progress',
-    '-o',
-    '-',
-  ];
-  if (opts.config) args.push('-c', opts.config);
-  if (opts.geometryTypes) args.push(`--geometry-types=${opts.geometryTypes.join(',')}`);
-  if (opts.attributes?.length) args.push(`--attributes=${opts.attributes.join(',')}`);
-  if (opts.keepUntagged) args.push('--keep-untagged');
   const batchSize = opts.batchSize ?? 2048;
-
-  const child = spawnOsmium(args);
-  let stderr = '';
-  child.stderr.on('data', (b: Buffer) => {
-    if (stderr.length < STDERR_LIMIT) stderr += b.toString('utf8');
-  });
-  let spawnError: UserError | undefined;
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('error', (e) => {
-      spawnError = notInstalled(e);
-      resolve({ code: null, signal: null });
-    });
-    child.on('close', (code, signal) => resolve({ code, signal }));
-  });
-
-  let finished = false;
-  try {
-    child.stdout.setEncoding('utf8');
-    let rest = '';
-    let batch: SourceFeature[] = [];
-    for await (const chunk of child.stdout as AsyncIterable<string>) {
-      const text = rest.length ? rest + chunk : chunk;
-      let start = 0;
-      let nl: number;
-      while ((nl = text.indexOf('\n', start)) !== -1) {
-        // tolerate a record separator (RFC 8142) in case the format option is ignored
-        const from = text.charCodeAt(start) === 0x1e ? start + 1 : start;
-        if (nl > from) batch.push(JSON.parse(text.slice(from, nl)) as SourceFeature);
-        start = nl + 1;
-        if (batch.length >= batchSize) {
-          yield batch;
-          batch = [];
-        }
+  const decoder = new TextDecoder();
+  let batch: SourceFeature[] = [];
+  for await (const chunk of exportRaw(input, opts)) {
+    const text = decoder.decode(chunk);
+    let start = 0;
+    while (start < text.length) {
+      let nl = text.indexOf('\n', start);
+      if (nl === -1) nl = text.length;
+      // tolerate a record separator (RFC 8142) in case the format option is ignored
+      const from = text.charCodeAt(start) === 0x1e ? start + 1 : start;
+      if (nl > from) batch.push(JSON.parse(text.slice(from, nl)) as SourceFeature);
+      start = nl + 1;
+      if (batch.length >= batchSize) {
+        yield batch;
+        batch = [];
       }
-      rest = start < text.length ? text.slice(start) : '';
     }
-    const { code, signal } = await exited;
-    if (spawnError) throw spawnError;
-    if (code !== 0) {
-      throw new UserError(
-        describeOsmiumFailure('export', input, stderr || String(signal ?? ''), code),
-        'bad_osm',
-      );
-    }
-    if (rest.trim().length) batch.push(JSON.parse(rest.replace(/^\x1e/, '')) as SourceFeature);
-    if (batch.length) yield batch;
-    finished = true;
-  } finally {
-    if (!finished && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   }
+  if (batch.length) yield batch;
 }
