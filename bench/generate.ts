@@ -2,6 +2,7 @@
 // country-sized box (a seeded PRNG, so every run tiles the same bytes).
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { Random } from '../core/seed/prng.js';
 
 export interface GenerateOptions {
   points: number;
@@ -12,22 +13,12 @@ export interface GenerateOptions {
   seed?: number;
 }
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const KINDS = ['cafe', 'school', 'park', 'shop', 'bus_stop', 'pharmacy', 'bench', 'tree'];
 
 export async function generateSeq(path: string, opts: GenerateOptions): Promise<number> {
   const [w, s, e, n] = opts.bbox ?? [6, 47, 11, 52];
-  const rnd = mulberry32(opts.seed ?? 42);
+  const random = new Random(opts.seed ?? 42);
+  const rnd = (): number => random.next();
   // 200 town centres; features cluster around them like real settlements
   const towns = Array.from({ length: 200 }, () => [
     w + rnd() * (e - w),

@@ -1,4 +1,5 @@
 // Shared helpers for the MVT tests: the shared data folder, a seeded random generator, independent ring math.
+import { Random } from '../../core/seed/prng.js';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PbfReader } from 'pbf';
@@ -12,16 +13,10 @@ export function sharedData(sub: string): string | null {
   return null;
 }
 
-/** mulberry32: a small deterministic PRNG returning floats in [0, 1). */
+/** A deterministic PRNG (the project's mulberry32) returning floats in [0, 1). */
 export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Random(seed);
+  return () => r.next();
 }
 
 export interface XY {
