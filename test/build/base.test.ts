@@ -38,6 +38,7 @@ async function featuresAt(archive: string, z: number): Promise<Feat[]> {
       for (let i = 0; i < layer.length; i++) out.push({ layer: name, props: layer.feature(i).properties, z });
     }
   }
+  await ours.close();
   return out;
 }
 

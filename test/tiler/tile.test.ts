@@ -140,6 +140,7 @@ async function allTiles(path: string): Promise<Decoded[]> {
       out.push({ z, x, y, tile: new VectorTile(new PbfReader(raw)) });
     }
   }
+  await ours.close();
   return out;
 }
 
@@ -342,6 +343,7 @@ describe('weft tile: newline-delimited input, layers, size budget', () => {
     expect(stats.dropped.features).toBeGreaterThan(0);
     const ours = await PMTilesReader.open(fileSource(out));
     for await (const e of ours.entries()) expect(e.length).toBeLessThanOrEqual(20_000);
+    await ours.close();
     const r = await runCli([
       'tile',
       dense,
