@@ -1,5 +1,6 @@
 // CLI group "analytics": weft analytics export (Parquet + weft.duckdb), query, list.
 import path from 'node:path';
+import { withDb } from './stores.js';
 import { InvalidArgumentError, type Command } from 'commander';
 
 function parseFormat(value: string): 'table' | 'csv' | 'json' {
@@ -37,9 +38,7 @@ export function registerAnalyticsCommands(program: Command): void {
     .action(async (opts: { out: string; since?: string; full?: boolean; quiet?: boolean }) => {
       const { parseSinceDay, exportAnalytics } = await import('../pipeline/analytics/export.js');
       if (opts.since !== undefined) parseSinceDay(opts.since);
-      const { openDb } = await import('../core/db/open.js');
-      const db = await openDb();
-      try {
+      await withDb(async (db) => {
         const r = await exportAnalytics(db, {
           out: opts.out,
           since: opts.since,
@@ -58,9 +57,7 @@ export function registerAnalyticsCommands(program: Command): void {
             `views in ${shown(r.catalog)} (${(r.ms / 1000).toFixed(1)} s)`,
         ];
         process.stdout.write(`${lines.join('\n')}\n`);
-      } finally {
-        await db.close();
-      }
+      });
     });
 
   analytics

@@ -22,7 +22,7 @@ export function registerBuildCommands(program: Command): void {
         quiet?: boolean;
       }) => {
         const { buildBase } = await import('../pipeline/build-base.js');
-      await buildBase(opts.region, {
+        await buildBase(opts.region, {
           outDir: opts.outDir,
           workers: opts.workers,
           quiet: opts.quiet,

@@ -3,12 +3,12 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { InvalidArgumentError, type Command } from 'commander';
-import type { Db } from '../core/db/adapter.js';
+import { instant } from './options.js';
+import { withDb } from './stores.js';
 
 class ReaderGone extends Error {}
 
 const lazy = {
-  openDb: async () => (await import('../core/db/open.js')).openDb,
   migrate: async () => (await import('../core/db/migrate.js')).migrate,
   seed: () => import('../core/seed/seed.js'),
   region: () => import('../core/seed/region.js'),
@@ -25,22 +25,6 @@ function nonNegativeInt(name: string, min = 0) {
       throw new InvalidArgumentError(`${name} must be a whole number ≥ ${min}, got "${value}"`);
     return n;
   };
-}
-
-function instant(value: string): Date {
-  const d = new Date(value);
-  if (Number.isNaN(d.getTime())) throw new InvalidArgumentError(`must be an ISO 8601 time, got "${value}"`);
-  return d;
-}
-
-async function withDb<T>(fn: (db: Db) => Promise<T>, migrateFirst = true): Promise<T> {
-  const openDb = await lazy.openDb();
-  const db = await openDb({ migrate: migrateFirst });
-  try {
-    return await fn(db);
-  } finally {
-    await db.close();
-  }
 }
 
 export function registerDataCommands(program: Command): void {

@@ -1,17 +1,10 @@
 // CLI group "jobs": weft jobs run NAME, weft jobs start, weft snapshot keygen|verify|restore, weft audit.
 import { InvalidArgumentError, type Command } from 'commander';
-import type { BlobStore } from '../core/blob/adapter.js';
-import type { Db } from '../core/db/adapter.js';
+import { instant } from './options.js';
+import { withDb, withStores } from './stores.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const note = (line: string) => process.stderr.write(`${line}\n`);
-
-function instant(value: string): Date {
-  const d = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(d.getTime()))
-    throw new InvalidArgumentError(`must be an ISO 8601 time, got "${value}"`);
-  return d;
-}
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -32,23 +25,6 @@ async function interval(option: string, value: string): Promise<number> {
   if (ms === undefined)
     throw new UserError(`${option}: must be a duration like 1h, 30m, 10s or 500ms, got "${value}"`);
   return ms;
-}
-
-/** Opens the configured database and blob store, runs `fn`, closes both. */
-async function withStores<T>(fn: (db: Db, blob: BlobStore) => Promise<T>): Promise<T> {
-  const { openBlobStore } = await import('../core/blob/open.js');
-  const { openDb } = await import('../core/db/open.js');
-  const blob = openBlobStore();
-  try {
-    const db = await openDb();
-    try {
-      return await fn(db, blob);
-    } finally {
-      await db.close();
-    }
-  } finally {
-    await blob.close();
-  }
 }
 
 export function registerJobCommands(program: Command): void {
@@ -246,14 +222,10 @@ export function registerJobCommands(program: Command): void {
           );
         }
       }
-      const { openDb } = await import('../core/db/open.js');
-      const db = await openDb();
-      try {
+      await withDb(async (db) => {
         const rows = await auditSince(db, { since, action: opts.action, limit: opts.limit });
         if (opts.json) for (const r of rows) say(JSON.stringify(r));
         else process.stdout.write(auditTable(rows));
-      } finally {
-        await db.close();
-      }
+      });
     });
 }

@@ -7,3 +7,11 @@ export function parseZoom(value: string): number {
     throw new InvalidArgumentError(`zoom must be an integer 0–22, got "${value}"`);
   return z;
 }
+
+/** An ISO 8601 time (at least a full date), e.g. for --now, --at. */
+export function instant(value: string): Date {
+  const d = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(d.getTime()))
+    throw new InvalidArgumentError(`must be an ISO 8601 time, got "${value}"`);
+  return d;
+}

@@ -1,30 +1,7 @@
 // CLI group "releases": weft publish, weft promote, weft rollback, weft releases (blob store + audit log).
-import { InvalidArgumentError, type Command } from 'commander';
-import type { BlobStore } from '../core/blob/adapter.js';
-import type { Db } from '../core/db/adapter.js';
-
-function instant(value: string): Date {
-  const d = new Date(value);
-  if (Number.isNaN(d.getTime())) throw new InvalidArgumentError(`must be an ISO 8601 time, got "${value}"`);
-  return d;
-}
-
-/** Opens the configured blob store and database (for the audit log), runs `fn`, and closes both. */
-async function withStores<T>(fn: (blob: BlobStore, db: Db) => Promise<T>): Promise<T> {
-  const { openBlobStore } = await import('../core/blob/open.js');
-  const { openDb } = await import('../core/db/open.js');
-  const blob = openBlobStore();
-  try {
-    const db = await openDb();
-    try {
-      return await fn(blob, db);
-    } finally {
-      await db.close();
-    }
-  } finally {
-    await blob.close();
-  }
-}
+import type { Command } from 'commander';
+import { instant } from './options.js';
+import { withStores } from './stores.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const note = (line: string) => process.stderr.write(`${line}\n`);
@@ -58,7 +35,7 @@ export function registerReleaseCommands(program: Command): void {
         quiet?: boolean;
       }) => {
         const { publishRelease } = await import('../pipeline/releases/publish.js');
-        await withStores(async (blob, db) => {
+        await withStores(async (db, blob) => {
           const r = await publishRelease({
             blob,
             db,
@@ -93,7 +70,7 @@ export function registerReleaseCommands(program: Command): void {
     .option('--actor <name>', 'who promotes, for the audit log', 'operator')
     .action(async (opts: { region: string; release: string; actor: string }) => {
       const { promoteRelease } = await import('../pipeline/releases/promote.js');
-      await withStores(async (blob, db) => {
+      await withStores(async (db, blob) => {
         const r = await promoteRelease({
           blob,
           db,
@@ -116,7 +93,7 @@ export function registerReleaseCommands(program: Command): void {
     .option('--actor <name>', 'who rolls back, for the audit log', 'operator')
     .action(async (opts: { region: string; actor: string }) => {
       const { rollbackRelease } = await import('../pipeline/releases/promote.js');
-      await withStores(async (blob, db) => {
+      await withStores(async (db, blob) => {
         const r = await rollbackRelease({ blob, db, region: opts.region, actor: opts.actor, log: note });
         say(
           `rolled ${opts.region} back to release ${r.release}; retired ${r.retired.join(', ') || 'nothing'}`,
