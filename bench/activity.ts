@@ -6,21 +6,20 @@
 //   DATABASE_URL  use this database (default: a fresh weft_bench_<random> on the local server, dropped after)
 //   NODES, THREADS, ROLES, PROPOSALS, RUNS, WORKERS  override the sizes, the runs and the build's worker threads
 import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import type { Db } from '../core/db/adapter.js';
 import { openDb } from '../core/db/open.js';
 import { threadIdFor } from '../core/domain/ids.js';
 import { areaPoint } from '../core/privacy/home.js';
 import { rebuildProjections } from '../core/projections/projector.js';
 import { Random } from '../core/seed/prng.js';
+import { benchDatabase } from './pg.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const out = path.join(root, 'bench/out/activity');
-const ADMIN_URL = process.env.WEFT_BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const NODES = Number(process.env.NODES ?? 100_000);
 const THREADS = Number(process.env.THREADS ?? 500_000);
 const ROLES = Number(process.env.ROLES ?? Math.ceil(THREADS / 10));
@@ -40,16 +39,6 @@ const REGION = {
   source: { url: 'https://download.geofabrik.de/europe/switzerland-latest.osm.pbf' },
 };
 const log = (s: string) => process.stderr.write(`${s}\n`);
-
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: ADMIN_URL });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
 
 interface Ev {
   at: number;
@@ -333,15 +322,7 @@ mkdirSync(out, { recursive: true });
 const regionFile = path.join(out, 'benchland.json');
 writeFileSync(regionFile, JSON.stringify(REGION, null, 2) + '\n');
 
-const fresh = !process.env.DATABASE_URL;
-const name = `weft_bench_${randomBytes(5).toString('hex')}`;
-let url = process.env.DATABASE_URL ?? '';
-if (fresh) {
-  await admin(`CREATE DATABASE ${name}`);
-  const u = new URL(ADMIN_URL);
-  u.pathname = `/${name}`;
-  url = u.toString();
-}
+const { url, fresh, drop } = await benchDatabase();
 const db = await openDb({ url });
 try {
   const version = (await db.query<{ v: string }>('SELECT version() AS v')).rows[0]!.v.split(' on ')[0];
@@ -424,5 +405,5 @@ try {
   if (!identical) process.exitCode = 1;
 } finally {
   await db.close();
-  if (fresh) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await drop();
 }

@@ -5,11 +5,10 @@
 // votes (20 %) and new threads (5 %) from the community's roles to its nodes over 60 days, with their timeline rows.
 //   DATABASE_URL  use this database (default: a fresh weft_bench_<random> on the local server, dropped after)
 //   EVENTS        synthetic events (default 1000000)
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { openDb } from '../core/db/open.js';
 import type { Db } from '../core/db/adapter.js';
 import { repoRoot } from '../core/paths.js';
@@ -18,23 +17,13 @@ import { builtinPlaces } from '../core/seed/places.js';
 import { loadSeedRegion } from '../core/seed/region.js';
 import { exportAnalytics, type ExportResult } from '../pipeline/analytics/export.js';
 import { listQueries, resolveQuery, runQuery } from '../pipeline/analytics/query.js';
+import { benchDatabase } from './pg.js';
 
-const ADMIN_URL = process.env.WEFT_BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TOTAL = Number(process.env.EVENTS ?? 1_000_000);
 const MORE = 10_000;
 const STREAMS = 50_000;
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const mb = (b: number) => `${(b / 1024 ** 2).toFixed(1)} MB`;
-
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: ADMIN_URL });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
 
 /** Appends `n` synthetic events (and their timeline rows) after the current head, in one transaction. */
 async function generate(db: Db, n: number, salt: string): Promise<void> {
@@ -127,15 +116,7 @@ function describe(label: string, r: { result: ExportResult; s: number; cpuS: num
   );
 }
 
-const fresh = !process.env.DATABASE_URL;
-const name = `weft_bench_${randomBytes(5).toString('hex')}`;
-let url = process.env.DATABASE_URL ?? '';
-if (fresh) {
-  await admin(`CREATE DATABASE ${name}`);
-  const u = new URL(ADMIN_URL);
-  u.pathname = `/${name}`;
-  url = u.toString();
-}
+const { url, fresh, drop } = await benchDatabase();
 const out = path.join(repoRoot(), 'bench/out/analytics');
 rmSync(out, { recursive: true, force: true });
 const db = await openDb({ url });
@@ -226,5 +207,5 @@ try {
   if (!identical) process.exitCode = 1;
 } finally {
   await db.close();
-  if (fresh) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await drop();
 }

@@ -512,12 +512,13 @@ if (results.length >= 2) {
   console.log(`input density: ≈ ${Math.round(perMB)} exported features per MB of PBF (these extracts)`);
   if (!(fit.b > 0 && fit.r2 >= 0.5)) {
     console.log('rough estimate for larger extracts: not resolvable from this run (noise dominates the fit)');
-  } else for (const pbfMB of [100, 500]) {
-    const f = pbfMB * perMB;
-    console.log(
-      `rough estimate, a ${pbfMB} MB extract (≈ ${(f / 1e6).toFixed(1)} M features): ours ≈ ${Math.round(fit.a + fit.b * f)} s` +
-        (tmFit.b > 0 ? `, tilemaker ≈ ${Math.round(tmFit.a + tmFit.b * f)} s` : '') +
-        ' (linear from small extracts: an order of magnitude only)',
-    );
-  }
+  } else
+    for (const pbfMB of [100, 500]) {
+      const f = pbfMB * perMB;
+      console.log(
+        `rough estimate, a ${pbfMB} MB extract (≈ ${(f / 1e6).toFixed(1)} M features): ours ≈ ${Math.round(fit.a + fit.b * f)} s` +
+          (tmFit.b > 0 ? `, tilemaker ≈ ${Math.round(tmFit.a + tmFit.b * f)} s` : '') +
+          ' (linear from small extracts: an order of magnitude only)',
+      );
+    }
 }

@@ -6,9 +6,7 @@
 //                 when it already holds EVENTS events, only the baselines and the rebuild are measured
 //   EVENTS        events in the store for the rebuild (default 1000000)
 //   BATCH         commands per commit (default 1000)
-import { randomBytes } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
-import pg from 'pg';
 import type { Db } from '../core/db/adapter.js';
 import { openDb } from '../core/db/open.js';
 import { executeCommands, type CommandEnvelope } from '../core/domain/execute.js';
@@ -19,21 +17,11 @@ import { seedCommunity } from '../core/seed/seed.js';
 import { builtinPlaces } from '../core/seed/places.js';
 import { loadSeedRegion } from '../core/seed/region.js';
 import { Random } from '../core/seed/prng.js';
+import { benchDatabase } from './pg.js';
 
-const ADMIN_URL = process.env.WEFT_BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TOTAL = Number(process.env.EVENTS ?? 1_000_000);
 const BATCH = Number(process.env.BATCH ?? 1000);
 const log = (s: string) => process.stderr.write(`${s}\n`);
-
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: ADMIN_URL });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
 
 /** A stream of realistic write commands: engagements (most) and votes on open proposals. */
 function workload(rng: Random, roles: string[], nodes: string[], proposals: string[], start: number) {
@@ -183,15 +171,7 @@ async function appendPhase(db: Db): Promise<{ single: number; concurrent: number
   return { single: single / tSingle, concurrent: single / tConc, batched };
 }
 
-const fresh = !process.env.DATABASE_URL;
-const name = `weft_bench_${randomBytes(5).toString('hex')}`;
-let url = process.env.DATABASE_URL ?? '';
-if (fresh) {
-  await admin(`CREATE DATABASE ${name}`);
-  const u = new URL(ADMIN_URL);
-  u.pathname = `/${name}`;
-  url = u.toString();
-}
+const { url, fresh, drop } = await benchDatabase();
 const db = await openDb({ url });
 try {
   const version = (await db.query<{ v: string }>('SELECT version() AS v')).rows[0]!.v.split(' on ')[0];
@@ -234,5 +214,5 @@ try {
   if (!same) process.exitCode = 1;
 } finally {
   await db.close();
-  if (fresh) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await drop();
 }
