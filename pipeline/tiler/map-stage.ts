@@ -261,21 +261,6 @@ export function forEachNdjson(
   }
 }
 
-/** Parses newline-delimited GeoJSON into an array (for small inputs and tests). */
-export function parseNdjson(
-  text: string,
-  input: string,
-  firstLine: number,
-): { features: SourceFeature[]; lines: number[] } {
-  const features: SourceFeature[] = [];
-  const lines: number[] = [];
-  forEachNdjson(text, input, firstLine, (f, line) => {
-    features.push(f);
-    lines.push(line);
-  });
-  return { features, lines };
-}
-
 /** A GeoJSON object → features: a Feature, a FeatureCollection, or a bare geometry. Null geometries are skipped. */
 export function toFeatures(obj: unknown): SourceFeature[] {
   if (!obj || typeof obj !== 'object') throw new Error('not a GeoJSON object');

@@ -29,9 +29,3 @@ export function worldToTile(wx: number, wy: number, z: number): [number, number]
   const y = Math.min(n - 1, Math.max(0, Math.floor(wy * n)));
   return [x, y];
 }
-
-/** Longitude/latitude bounds [w, s, e, n] of a tile. */
-export function tileBounds(z: number, x: number, y: number): [number, number, number, number] {
-  const n = 2 ** z;
-  return [unprojectX(x / n), unprojectY((y + 1) / n), unprojectX((x + 1) / n), unprojectY(y / n)];
-}
