@@ -273,6 +273,12 @@ function packedSize(values: ArrayLike<number>, n: number): number {
 function writeValue(w: ProtoWriter, kind: number, v: PropertyValue): void {
   w.key(4, 2); // Layer.values
   const mark = w.beginMessage();
+  writeValueFields(w, kind, v);
+  w.endMessage(mark);
+}
+
+/** The fields of one Value message (spec 4.1), typed as the encoder types every value. */
+function writeValueFields(w: ProtoWriter, kind: number, v: PropertyValue): void {
   switch (kind) {
     case VALUE_STRING:
       w.key(1, 2);
@@ -299,7 +305,12 @@ function writeValue(w: ProtoWriter, kind: number, v: PropertyValue): void {
       w.varint(v ? 1 : 0);
       break;
   }
-  w.endMessage(mark);
+}
+
+/** One Value message's bytes (without a field key or length) for `v`: the engine stores values this way. */
+export function writeValueMessage(w: ProtoWriter, v: PropertyValue): void {
+  const kind = typeof v === 'string' ? VALUE_STRING : typeof v === 'boolean' ? VALUE_BOOL : numberKind(v);
+  writeValueFields(w, kind, v);
 }
 
 function writeFeature(w: ProtoWriter, f: EncodableFeature): boolean {

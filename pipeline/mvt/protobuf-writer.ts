@@ -88,6 +88,18 @@ export class ProtoWriter {
     this.pos += 4;
   }
 
+  /** Raw bytes, as they are. */
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+  }
+
   /** A length-prefixed UTF-8 string. */
   string(s: string): void {
     // a UTF-16 code unit becomes at most 3 UTF-8 bytes

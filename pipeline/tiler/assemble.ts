@@ -1,6 +1,6 @@
 // Encode stage for one tile: records → MVT layers (sorted, keys and values deduplicated) → gzip, within a size budget.
 import { gzipSync } from 'node:zlib';
-import { ByteWriter } from './bytes.js';
+import { ProtoWriter } from '../mvt/protobuf-writer.js';
 import type { DecodedRecord } from './records.js';
 
 export interface AssembleOptions {
@@ -19,9 +19,9 @@ export interface AssembledTile {
   rawSize: number;
 }
 
-const tileWriter = new ByteWriter(1 << 16);
-const layerWriter = new ByteWriter(1 << 16);
-const featureWriter = new ByteWriter(1 << 12);
+const tileWriter = new ProtoWriter(1 << 16);
+const layerWriter = new ProtoWriter(1 << 16);
+const featureWriter = new ProtoWriter(1 << 12);
 
 /** Deduplicates byte strings (a layer's keys or values) by a 32-bit hash, confirming hits byte by byte. */
 export class SliceTable {
@@ -95,9 +95,9 @@ export function encodeLayers(layers: [string, DecodedRecord[]][], extent: number
     if (!features.length) continue;
     const w = layerWriter;
     w.reset();
-    w.tag(15, 0);
+    w.key(15, 0);
     w.varint(2); // version
-    w.tag(1, 2);
+    w.key(1, 2);
     w.string(name);
     const keyTable = new SliceTable();
     const valueTable = new SliceTable();
@@ -123,36 +123,36 @@ export function encodeLayers(layers: [string, DecodedRecord[]][], extent: number
       const body = featureWriter;
       body.reset();
       if (f.id !== undefined) {
-        body.tag(1, 0);
+        body.key(1, 0);
         body.varint(f.id);
       }
       if (tags.length) {
-        body.tag(2, 2);
+        body.key(2, 2);
         body.varint(tagLen);
         for (const x of tags) body.varint(x);
       }
-      body.tag(3, 0);
+      body.key(3, 0);
       body.varint(f.type);
-      body.tag(4, 2);
+      body.key(4, 2);
       body.varint(f.geometry.length);
       body.bytes(f.geometry);
-      w.tag(2, 2);
+      w.key(2, 2);
       w.varint(body.pos);
       w.bytes(body.buf.subarray(0, body.pos));
     }
     for (const k of keyTable.slices) {
-      w.tag(3, 2);
+      w.key(3, 2);
       w.varint(k.length);
       w.bytes(k);
     }
     for (const v of valueTable.slices) {
-      w.tag(4, 2);
+      w.key(4, 2);
       w.varint(v.length);
       w.bytes(v);
     }
-    w.tag(5, 0);
+    w.key(5, 0);
     w.varint(extent);
-    t.tag(3, 2);
+    t.key(3, 2);
     t.varint(w.pos);
     t.bytes(w.buf.subarray(0, w.pos));
   }

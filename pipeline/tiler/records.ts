@@ -1,35 +1,15 @@
 // The engine's intermediate records: one per (tile, feature), `(tile id, seq, sort key, layer, encoded feature)`,
 // packed into byte buffers so that they move between threads and to disk without per-object cost.
-import { ByteReader, ByteWriter } from './bytes.js';
+import { ByteReader } from './bytes.js';
+import { ProtoWriter } from '../mvt/protobuf-writer.js';
+import { writeValueMessage } from '../mvt/encode.js';
 import type { PropertyValue } from '../mvt/types.js';
 
 const encoder = new TextEncoder();
 
-/** One MVT `Value` message (spec 4.1) for a property value. */
-export function writeValue(w: ByteWriter, v: PropertyValue): void {
-  if (typeof v === 'string') {
-    w.tag(1, 2);
-    w.string(v);
-  } else if (typeof v === 'boolean') {
-    w.tag(7, 0);
-    w.varint(v ? 1 : 0);
-  } else if (Number.isInteger(v) && Math.abs(v) <= Number.MAX_SAFE_INTEGER) {
-    if (v >= 0) {
-      w.tag(5, 0); // uint_value
-      w.varint(v);
-    } else {
-      w.tag(6, 0); // sint_value
-      w.svarint(v);
-    }
-  } else {
-    w.tag(3, 1); // double_value
-    w.f64(v);
-  }
-}
-
-const propWriter = new ByteWriter(1024);
+const propWriter = new ProtoWriter(1024);
 const keyBytes = new Map<string, Uint8Array>();
-const valueWriter = new ByteWriter(256);
+const valueWriter = new ProtoWriter(256);
 
 /** Properties as `[count][key bytes][Value message bytes]…`, computed once per feature and reused by its records. */
 export function encodeProperties(props: Record<string, PropertyValue>): Uint8Array {
@@ -48,7 +28,7 @@ export function encodeProperties(props: Record<string, PropertyValue>): Uint8Arr
     }
     w.bytes(kb);
     valueWriter.reset();
-    writeValue(valueWriter, props[k]!);
+    writeValueMessage(valueWriter, props[k]!);
     w.varint(valueWriter.pos);
     w.bytes(valueWriter.buf.subarray(0, valueWriter.pos));
   }
@@ -67,7 +47,7 @@ export function layerNameBytes(name: string): Uint8Array {
 
 /** Writes records into one buffer and keeps an index of (tile id, offset) per record. */
 export class RecordWriter {
-  readonly w = new ByteWriter(1 << 20);
+  readonly w = new ProtoWriter(1 << 20);
   tileIds: number[] = [];
   offsets: number[] = [];
 
@@ -84,16 +64,16 @@ export class RecordWriter {
     const w = this.w;
     this.tileIds.push(tileId);
     this.offsets.push(w.pos);
-    w.f64(tileId);
-    w.f64(seq);
-    w.f64(sortKey);
+    w.double(tileId);
+    w.double(seq);
+    w.double(sortKey);
     w.varint(layer.length);
     w.bytes(layer);
     w.u8(type);
     if (id === undefined) w.u8(0);
     else {
       w.u8(1);
-      w.f64(id);
+      w.double(id);
     }
     // geometry as the packed varints of MVT field 4, length-prefixed
     let len = 0;
