@@ -7,6 +7,7 @@ import { registerBuildCommands } from './builds.js';
 import { registerAnalyticsCommands } from './analytics.js';
 import { registerReleaseCommands } from './releases.js';
 import { registerJobCommands } from './jobs.js';
+import { registerServingCommands } from './serving.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerAnalyticsCommands(program);
   registerReleaseCommands(program);
   registerJobCommands(program);
+  registerServingCommands(program);
   return program;
 }
 

@@ -1,0 +1,6 @@
+// PLACEHOLDER: replaced by the live module.
+import type { ServeContext, ServeModule } from '../context.js';
+
+export function createLiveModule(_ctx: ServeContext): ServeModule {
+  return { name: 'live' };
+}

@@ -1,0 +1,233 @@
+// `weft serve`: one node:http server. A plain front handler answers the hot path (tiles, archive ranges, health)
+// through the modules' `fast` handlers and hands everything else to Express; WebSocket upgrades go to the modules.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { BlobStore } from '../core/blob/adapter.js';
+import type { Bus } from '../core/bus/adapter.js';
+import type { Db } from '../core/db/adapter.js';
+import { errorMessage } from '../core/errors.js';
+import { loadServeConfig, type ServeConfig } from './config.js';
+import type { ModuleFactory, RequestTarget, ServeContext, ServeModule } from './context.js';
+import { sendError, sendJson } from './http.js';
+import { createLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import { DEFAULT_MODULES } from './modules.js';
+import { clientIp, networkOf } from './net.js';
+import { BASE_HEADERS, createOpsModule, routeOf } from './ops.js';
+
+type Env = Record<string, string | undefined>;
+
+export interface StartOptions {
+  /** Overrides on top of the environment's configuration. */
+  config?: Partial<ServeConfig>;
+  env?: Env;
+  /** Adapters to use instead of opening them from the environment; the caller keeps and closes them. */
+  db?: Db;
+  blob?: BlobStore;
+  bus?: Bus;
+  /** A Redis client for rate limits and presence; `null` forces in-process state even with REDIS_URL. */
+  redis?: Redis | null;
+  logger?: Logger;
+  /** The modules after `ops`, in order (default: DEFAULT_MODULES). */
+  modules?: ModuleFactory[];
+}
+
+export interface RunningServer {
+  /** `http://host:port` */
+  url: string;
+  port: number;
+  server: Server;
+  ctx: ServeContext;
+  modules: ServeModule[];
+  close(): Promise<void>;
+}
+
+function parseTarget(url: string | undefined): RequestTarget {
+  const raw = url ?? '/';
+  const q = raw.indexOf('?');
+  const rawPath = q < 0 ? raw : raw.slice(0, q);
+  let path: string;
+  try {
+    path = decodeURIComponent(rawPath);
+  } catch {
+    path = rawPath;
+  }
+  return { path, query: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)) };
+}
+
+/** Opens what is not given, builds the modules, starts them, and listens. */
+export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
+  const env = options.env ?? process.env;
+  const config = loadServeConfig(env, options.config);
+  const logger = options.logger ?? createLogger(config);
+  const owned: (() => Promise<unknown>)[] = [];
+
+  const db =
+    options.db ??
+    (await (async () => {
+      const { openDb } = await import('../core/db/open.js');
+      const d = await openDb({ url: env.DATABASE_URL || undefined });
+      owned.push(() => d.close());
+      return d;
+    })());
+  const blob =
+    options.blob ??
+    (await (async () => {
+      const { openBlobStore } = await import('../core/blob/open.js');
+      const b = openBlobStore(env);
+      owned.push(() => b.close());
+      return b;
+    })());
+  const bus =
+    options.bus ??
+    (await (async () => {
+      const { openBus } = await import('../core/bus/open.js');
+      const b = openBus(env, { log: (level, message) => logger[level]({ component: 'bus' }, message) });
+      owned.push(() => b.close());
+      return b;
+    })());
+  let redis = options.redis ?? undefined;
+  if (options.redis === undefined && env.REDIS_URL) {
+    const r = new Redis(env.REDIS_URL, {
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      lazyConnect: false,
+    });
+    r.on('error', (err: Error) => logger.debug({ component: 'redis' }, errorMessage(err)));
+    owned.push(() => r.quit().catch(() => r.disconnect()));
+    redis = r;
+  }
+
+  const ctx: ServeContext = {
+    config,
+    db,
+    blob,
+    bus,
+    redis,
+    logger,
+    metrics: createMetrics(),
+    services: new Map(),
+  };
+  const modules: ServeModule[] = [];
+  modules.push(createOpsModule(ctx, () => modules));
+  for (const factory of options.modules ?? DEFAULT_MODULES) modules.push(await factory(ctx));
+  const fast = modules.filter((m) => m.fast);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.set('etag', false);
+  const router = express.Router();
+  for (const m of modules) m.routes?.(router);
+  app.use(router);
+  app.use((_req: Request, res: Response) => {
+    sendJson(res, 404, { error: { code: 'not_found', message: 'no such route' } });
+  });
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const d = sendError(res, err);
+    if (d.internal) logger.error({ err, path: req.path }, `request failed: ${errorMessage(err)}`);
+  });
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const startNs = process.hrtime.bigint();
+    for (const [k, v] of Object.entries(BASE_HEADERS)) res.setHeader(k, v);
+    res.once('finish', () => {
+      const route = routeOf(req, res);
+      ctx.metrics.observe(route, req.method ?? 'GET', res.statusCode, startNs);
+      const level = route.startsWith('/tiles/') || route === '/healthz' ? 'debug' : 'info';
+      if (logger.isLevelEnabled(level))
+        logger[level](
+          {
+            method: req.method,
+            route,
+            path: parseTarget(req.url).path,
+            status: res.statusCode,
+            ms: Number(process.hrtime.bigint() - startNs) / 1e6,
+            net: networkOf(clientIp(req, config.trustProxy)),
+          },
+          'request',
+        );
+    });
+    const target = parseTarget(req.url);
+    const next = (i: number): void => {
+      for (; i < fast.length; i++) {
+        let r: boolean | Promise<boolean>;
+        try {
+          r = fast[i]!.fast!(req, res, target);
+        } catch (err) {
+          fail(err);
+          return;
+        }
+        if (r === true) return;
+        if (r !== false) {
+          const at = i;
+          r.then((done) => (done ? undefined : next(at + 1)), fail);
+          return;
+        }
+      }
+      app(req, res);
+    };
+    const fail = (err: unknown): void => {
+      const d = sendError(res, err);
+      if (d.internal) logger.error({ err, path: target.path }, `request failed: ${errorMessage(err)}`);
+    };
+    next(0);
+  };
+
+  const server = createServer({ keepAliveTimeout: 65_000 }, onRequest);
+  server.on('upgrade', (req, socket, head) => {
+    for (const m of modules) if (m.upgrade?.(req, socket, head)) return;
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable)
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
+
+  const closeAll = async () => {
+    for (const m of [...modules].reverse()) {
+      try {
+        await m.close?.();
+      } catch (err) {
+        logger.warn({ module: m.name }, `closing module failed: ${errorMessage(err)}`);
+      }
+    }
+    for (const close of owned.reverse()) await close().catch(() => {});
+  };
+  try {
+    for (const m of modules) await m.start?.();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+  const port = (server.address() as AddressInfo).port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    port,
+    server,
+    ctx,
+    modules,
+    close() {
+      closing ??= (async () => {
+        const done = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await closeAll();
+        server.closeAllConnections();
+        await done;
+      })();
+      return closing;
+    },
+  };
+}
