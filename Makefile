@@ -16,10 +16,10 @@ test: setup
 	npx tsc --noEmit -p tsconfig.json
 	@mkdir -p .cache
 	@rm -f .cache/vitest.json .cache/vitest-restart.json
-	@# the Redis restart test runs alone afterwards: it stops the Redis server the other tests use
-	npx vitest run --exclude test/bus/redis-restart.test.ts --reporter=default --reporter=json --outputFile.json=.cache/vitest.json; \
+	@# the Redis restart tests (*restart.test.ts) run alone afterwards: they stop the Redis server the others use
+	npx vitest run --exclude '**/*restart.test.ts' --reporter=default --reporter=json --outputFile.json=.cache/vitest.json; \
 	  s1=$$?; \
-	  npx vitest run test/bus/redis-restart.test.ts --reporter=default --reporter=json --outputFile.json=.cache/vitest-restart.json; \
+	  npx vitest run restart.test --reporter=default --reporter=json --outputFile.json=.cache/vitest-restart.json; \
 	  s2=$$?; node scripts/test-summary.mjs .cache/vitest.json .cache/vitest-restart.json; \
 	  if [ $$s1 -ne 0 ] || [ $$s2 -ne 0 ]; then exit 1; fi
 
@@ -61,6 +61,10 @@ bench-activity: setup
 ## make bench-analytics: analytics export of 1 M events (local PostgreSQL): full, incremental, re-export; time and sizes
 bench-analytics: setup
 	npx tsx bench/analytics.ts
+
+## make serve: serve the prod releases, the write API, live deltas and the viewer (WEFT_PORT, default 8080)
+serve: setup
+	$(WEFT) serve
 
 clean:
 	rm -rf build dist .cache bench/out
