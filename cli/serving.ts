@@ -1,8 +1,28 @@
 // CLI group "serving": weft serve, weft token create, weft partner add.
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { UserError } from '../core/errors.js';
+import { withDb } from './stores.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
+const note = (line: string) => process.stderr.write(`${line}\n`);
+
+function lonLat(text: string): [number, number] {
+  const parts = text.split(',').map((s) => Number(s.trim()));
+  const [lon, lat] = parts;
+  if (
+    parts.length !== 2 ||
+    !Number.isFinite(lon) ||
+    !Number.isFinite(lat) ||
+    Math.abs(lon!) > 180 ||
+    Math.abs(lat!) > 85
+  )
+    throw new InvalidArgumentError(`must be lon,lat in degrees (e.g. 7.42,43.73), got "${text}"`);
+  return [lon!, lat!];
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
 
 function port(text: string): number {
   const n = Number(text);
@@ -36,6 +56,78 @@ export function registerServingCommands(program: Command): void {
         };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
+      });
+    });
+
+  const token = program
+    .command('token')
+    .description('session tokens: how participants authenticate to the write API');
+  token
+    .command('create')
+    .description(
+      'print a new session token (shown once; only its sha256 is stored) for an existing role (--role), or ' +
+        'register a new role (--region, --name) and print a token for it',
+    )
+    .option('--role <id>', 'an existing role')
+    .option('--region <id>', "the new role's region")
+    .option('--name <name>', "the new role's name")
+    .option('--area <lon,lat>', "a point in the new role's area (default: the region's centre)", lonLat)
+    .action(async (opts: { role?: string; region?: string; name?: string; area?: [number, number] }) => {
+      const { mintToken } = await import('../serve/api/operator.js');
+      let forWhom: Parameters<typeof mintToken>[1];
+      if (opts.role !== undefined) {
+        if (opts.region !== undefined || opts.name !== undefined || opts.area !== undefined)
+          throw new UserError('--role names an existing role: leave out --region, --name and --area');
+        forWhom = { roleId: opts.role };
+      } else {
+        if (opts.region === undefined || opts.name === undefined)
+          throw new UserError('give --role ID, or --region and --name to register a new role');
+        let area = opts.area;
+        if (!area) {
+          const { loadSeedRegion } = await import('../core/seed/region.js');
+          let r: ReturnType<typeof loadSeedRegion>;
+          try {
+            r = loadSeedRegion(opts.region);
+          } catch (err) {
+            throw new UserError(`${(err as Error).message}; give --area lon,lat`);
+          }
+          area = [r.center[0], r.center[1]];
+        }
+        forWhom = { regionId: opts.region, name: opts.name, area };
+      }
+      await withDb(async (db) => {
+        const minted = await mintToken(db, forWhom);
+        note(
+          `${minted.registered ? 'registered role' : 'role'} ${minted.roleId}: session token below ` +
+            '(shown once; send it as "Authorization: Bearer <token>")',
+        );
+        say(minted.token);
+      });
+    });
+
+  const partner = program
+    .command('partner')
+    .description('partner sites: signed write requests and CORS origins');
+  partner
+    .command('add')
+    .description(
+      'register a partner site and print its key (the HMAC secret for signing requests; shown once); its ' +
+        'origins may call the write API from a browser',
+    )
+    .argument('<name>', 'the partner\'s name (a-z, 0-9, "_", "-"): the X-Weft-Partner header')
+    .requiredOption(
+      '--origin <url>',
+      'a browser origin of the partner site, e.g. https://example.org (repeatable)',
+      collect,
+    )
+    .action(async (name: string, opts: { origin: string[] }) => {
+      const { addPartner } = await import('../serve/api/operator.js');
+      await withDb(async (db) => {
+        const added = await addPartner(db, name, opts.origin);
+        note(
+          `partner ${name} (${added.origins.join(', ')}): key below (shown once; sign requests with it, see docs/API.md)`,
+        );
+        say(added.key);
       });
     });
 }

@@ -52,7 +52,7 @@ function isDbDown(err: unknown): boolean {
     ].includes(e.code)
   )
     return true;
-  return /Connection terminated|connect ECONNREFUSED|Client has encountered a connection error|PGlite is closed/i.test(
+  return /Connection terminated|connect ECONNREFUSED|Client has encountered a connection error|PGlite is closed|not currently accepting connections/i.test(
     e.message ?? '',
   );
 }

@@ -52,9 +52,11 @@ describe.skipIf(Boolean(unavailable))('weft data commands on PostgreSQL', () => 
     const envA = { DATABASE_URL: a.url };
     const envB = { DATABASE_URL: b.url };
     const m1 = await weft(['db', 'migrate'], envA);
-    expect(m1.stdout).toMatch(/^applied 001_postgis, 002_event_store, 003_projections to postgres:/);
+    expect(m1.stdout).toMatch(
+      /^applied 001_postgis, 002_event_store, 003_projections, 004_serving to postgres:/,
+    );
     const m2 = await weft(['db', 'migrate'], envA);
-    expect(m2.stdout).toMatch(/is up to date \(3 migrations\)/);
+    expect(m2.stdout).toMatch(/is up to date \(4 migrations\)/);
 
     const args = [
       'seed',
@@ -142,7 +144,7 @@ describe('weft db migrate on embedded PGlite (no DATABASE_URL)', () => {
       const first = await weft(['db', 'migrate'], env);
       expect(first.stderr).toBe('');
       expect(first.stdout).toBe(
-        `applied 001_postgis, 002_event_store, 003_projections to ${path.join(dir, 'pglite')}\n`,
+        `applied 001_postgis, 002_event_store, 003_projections, 004_serving to ${path.join(dir, 'pglite')}\n`,
       );
       expect(existsSync(path.join(dir, 'pglite', 'PG_VERSION'))).toBe(true);
       // (a second run reporting "up to date" is shown on PostgreSQL above; each PGlite start takes seconds)

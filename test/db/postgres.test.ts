@@ -139,11 +139,11 @@ describe.skipIf(Boolean(unavailable))('postgres: crash safety and concurrent sta
     try {
       const handles = [fresh.db, await fresh.reopen(), await fresh.reopen(), await fresh.reopen()];
       const results = await Promise.all(handles.map((h) => migrate(h)));
-      expect(results.map((r) => r.applied.length).sort()).toEqual([0, 0, 0, 3]);
+      expect(results.map((r) => r.applied.length).sort()).toEqual([0, 0, 0, 4]);
       const { rows } = await fresh.db.query<{ n: number }>(
         'SELECT count(*)::int AS n FROM schema_migrations',
       );
-      expect(rows[0]!.n).toBe(3);
+      expect(rows[0]!.n).toBe(4);
     } finally {
       await fresh.cleanup();
     }
