@@ -2,8 +2,9 @@
 # Installs what weft needs and is missing: Debian packages (as root, each only if absent), npm packages, the build.
 # Idempotent: a second run with everything present takes seconds.
 #   scripts/setup.sh            packages for tests and the demo
-#   scripts/setup.sh --bench    also the peers the benchmarks compare against (tilemaker, nginx, wrk) and their
-#                               measuring tools (sqlite3, GNU time)
+#   scripts/setup.sh --bench    also the peers the benchmarks compare against (tilemaker, nginx, wrk; from npm
+#                               tileserver-gl-light, into .cache/bench-peers) and their measuring tools (sqlite3,
+#                               GNU time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +31,23 @@ if ((${#missing[@]})); then
   fi
 fi
 
+# the benchmarks' npm peer, installed apart from the project's dependencies so that `npm ci` stays lean:
+# tileserver-gl-light, pinned. Its sqlite3 dependency (for MBTiles) is compiled from source by node-gyp when no
+# prebuilt binary can be fetched, which needs make, g++ and python3 and takes about a minute.
+if [[ "${1:-}" == "--bench" ]]; then
+  peers=.cache/bench-peers
+  tileserver=tileserver-gl-light@5.6.0
+  if ! grep -qs '"version": "5.6.0"' "$peers/node_modules/tileserver-gl-light/package.json" \
+    || ! node -e "require('./$peers/node_modules/sqlite3')" 2>/dev/null; then
+    echo "setup: installing the benchmark peer $tileserver into $peers"
+    mkdir -p "$peers"
+    npm install --prefix "$peers" --no-audit --no-fund --loglevel=error "$tileserver"
+    if ! node -e "require('./$peers/node_modules/sqlite3')" 2>/dev/null; then
+      echo "setup: $tileserver installed, but its sqlite3 native module did not build (make, g++, python3?)" >&2
+    fi
+  fi
+fi
+
 # npm packages: reinstall only when the lockfile changed since the last install
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "setup: npm ci"
@@ -43,4 +61,14 @@ if [[ ! -f $stamp ]] || [[ -n "$(find cli core pipeline serve jobs tsconfig.json
   echo "setup: building the CLI"
   npx tsc -p tsconfig.build.json
   touch "$stamp"
+fi
+
+# the map labels' SDF glyphs (build/glyphs, served under /fonts/): built when missing or when their builder changed
+glyphs=build/glyphs/manifest.json
+if [[ ! -f $glyphs || scripts/build-glyphs.ts -nt $glyphs || styles/src/fonts.ts -nt $glyphs ]]; then
+  if [[ -f /usr/share/fonts/truetype/noto/NotoSans-Regular.ttf ]]; then
+    npx tsx scripts/build-glyphs.ts
+  else
+    echo "setup: fonts-noto-core is missing, so the map glyphs (build/glyphs) are not built" >&2
+  fi
 fi
