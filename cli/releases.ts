@@ -1,10 +1,33 @@
 // CLI group "releases": weft publish, weft promote, weft rollback, weft releases (blob store + audit log).
 import type { Command } from 'commander';
+import type { Bus } from '../core/bus/adapter.js';
 import { instant } from './options.js';
 import { withStores } from './stores.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const note = (line: string) => process.stderr.write(`${line}\n`);
+
+/**
+ * Runs a promotion or rollback with the bus it is announced on: Redis or NATS from the environment. Without one
+ * (the in-process default reaches no other process) it says that servers find the release at their next re-check.
+ */
+async function withAnnounceBus<T>(fn: (bus: Bus | undefined) => Promise<T>): Promise<T> {
+  const { busConfig, openBus } = await import('../core/bus/open.js');
+  if (busConfig().kind === 'memory') {
+    const result = await fn(undefined);
+    note(
+      'note: no REDIS_URL or NATS_URL, so no bus to announce on: running servers switch at their next ' +
+        're-check of the prod tags (WEFT_RELEASE_RECHECK_MS)',
+    );
+    return result;
+  }
+  const bus = openBus(process.env, { log: () => {} });
+  try {
+    return await fn(bus);
+  } finally {
+    await bus.close();
+  }
+}
 
 export function registerReleaseCommands(program: Command): void {
   program
@@ -71,14 +94,17 @@ export function registerReleaseCommands(program: Command): void {
     .action(async (opts: { region: string; release: string; actor: string }) => {
       const { promoteRelease } = await import('../pipeline/releases/promote.js');
       await withStores(async (db, blob) => {
-        const r = await promoteRelease({
-          blob,
-          db,
-          region: opts.region,
-          release: opts.release,
-          actor: opts.actor,
-          log: note,
-        });
+        const r = await withAnnounceBus((bus) =>
+          promoteRelease({
+            blob,
+            db,
+            region: opts.region,
+            release: opts.release,
+            actor: opts.actor,
+            log: note,
+            bus,
+          }),
+        );
         say(
           `release ${r.release} of ${opts.region} is prod` +
             (r.retired.length ? `; retired ${r.retired.join(', ')}` : r.wasProd ? ' (it already was)' : ''),
@@ -94,7 +120,9 @@ export function registerReleaseCommands(program: Command): void {
     .action(async (opts: { region: string; actor: string }) => {
       const { rollbackRelease } = await import('../pipeline/releases/promote.js');
       await withStores(async (db, blob) => {
-        const r = await rollbackRelease({ blob, db, region: opts.region, actor: opts.actor, log: note });
+        const r = await withAnnounceBus((bus) =>
+          rollbackRelease({ blob, db, region: opts.region, actor: opts.actor, log: note, bus }),
+        );
         say(
           `rolled ${opts.region} back to release ${r.release}; retired ${r.retired.join(', ') || 'nothing'}`,
         );

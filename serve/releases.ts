@@ -30,5 +30,4 @@ export interface ReleaseRegistry {
   onChange(listener: (region: string, release: ProdRelease | undefined) => void): () => void;
 }
 
-/** The bus channel a promotion or rollback announces itself on (payload: JSON {region, release}). */
-export const RELEASES_CHANNEL = 'releases.promoted';
+export { RELEASES_CHANNEL } from '../pipeline/releases/promote.js';

@@ -1,6 +1,8 @@
 // `weft promote` and `weft rollback`: re-read and check every object of a release (size and sha256, streaming), and
-// only then tag it prod — its archives first, its manifest (the sentinel) last — and retire the previous prod.
+// only then tag it prod — its archives first, its manifest (the sentinel) last — and retire the previous prod;
+// then announce the new prod release on the bus (best effort) so running servers switch at once.
 import type { BlobStore } from '../../core/blob/adapter.js';
+import type { Bus } from '../../core/bus/adapter.js';
 import type { Queryable } from '../../core/db/adapter.js';
 import { NotFound } from '../../core/blob/errors.js';
 import { writeAudit } from '../../core/audit.js';
@@ -12,11 +14,16 @@ import type { ReleaseManifest } from './manifest.js';
 import type { ReleaseContext } from './publish.js';
 import { TAG, updateTags } from './stage.js';
 
+/** The bus channel a promotion or rollback announces itself on (payload: JSON {region, release}). */
+export const RELEASES_CHANNEL = 'releases.promoted';
+
 export interface PromoteOptions extends ReleaseContext {
   region: string;
   release: string;
   /** the time written to the promoted/retired tags (default now) */
   now?: Date;
+  /** where to announce the new prod release (RELEASES_CHANNEL); servers re-check the tags anyway */
+  bus?: Bus;
 }
 
 export interface PromoteResult {
@@ -148,17 +155,45 @@ async function auditRefusal(
   throw err;
 }
 
+/**
+ * Tells running servers that the region's prod release changed: `{region, release}` as JSON on RELEASES_CHANNEL.
+ * Best effort: returns false (after logging why) when the bus cannot take it; servers then find the new release at
+ * their next periodic re-check of the tags.
+ */
+export async function announceRelease(
+  bus: Bus,
+  region: string,
+  release: string,
+  log: (line: string) => void = () => {},
+): Promise<boolean> {
+  try {
+    await bus.ready(2000);
+    await bus.publish(RELEASES_CHANNEL, JSON.stringify({ region, release }));
+    return true;
+  } catch (err) {
+    log(
+      `note: could not announce release ${release} of ${region} on the bus (${bus.location}): ` +
+        `${errorMessage(err)}; running servers pick it up at their next re-check of the prod tags`,
+    );
+    return false;
+  }
+}
+
 /** Verifies release `release` of the region and makes it prod, retiring the previous prod release. */
 export async function promoteRelease(opts: PromoteOptions): Promise<PromoteResult> {
-  return withReleaseLock(opts.db, opts.region, async (tx) => {
+  const result = await withReleaseLock(opts.db, opts.region, async (tx) => {
     const target = await loadRelease(opts.blob, opts.region, opts.release);
     return promoteLocked(tx, opts, target, 'promote');
   }).catch((err: unknown) => auditRefusal(opts, 'promote', err, opts.release));
+  if (opts.bus) await announceRelease(opts.bus, opts.region, result.release, opts.log);
+  return result;
 }
 
 export interface RollbackOptions extends ReleaseContext {
   region: string;
   now?: Date;
+  /** where to announce the release rolled back to (RELEASES_CHANNEL) */
+  bus?: Bus;
 }
 
 /**
@@ -167,7 +202,7 @@ export interface RollbackOptions extends ReleaseContext {
  */
 export async function rollbackRelease(opts: RollbackOptions): Promise<PromoteResult> {
   let targetId: string | undefined;
-  return withReleaseLock(opts.db, opts.region, async (tx) => {
+  const result = await withReleaseLock(opts.db, opts.region, async (tx) => {
     const current = (await prodReleases(opts.blob, opts.region))[0];
     if (!current)
       throw new UserError(
@@ -198,4 +233,6 @@ export async function rollbackRelease(opts: RollbackOptions): Promise<PromoteRes
     opts.log?.(`rolling back ${opts.region} from ${current.id} to ${target.id}`);
     return promoteLocked(tx, opts, target, 'rollback');
   }).catch((err: unknown) => auditRefusal(opts, 'rollback', err, targetId));
+  if (opts.bus) await announceRelease(opts.bus, opts.region, result.release, opts.log);
+  return result;
 }
