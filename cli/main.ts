@@ -8,6 +8,7 @@ import { registerAnalyticsCommands } from './analytics.js';
 import { registerReleaseCommands } from './releases.js';
 import { registerJobCommands } from './jobs.js';
 import { registerServingCommands } from './serving.js';
+import { registerPackCommands } from './packs.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerReleaseCommands(program);
   registerJobCommands(program);
   registerServingCommands(program);
+  registerPackCommands(program);
   return program;
 }
 

@@ -79,6 +79,16 @@ export async function verifyArchive(path: string): Promise<VerifyResult> {
   }
 }
 
+/** Verify an archive read through any range source of `size` bytes (e.g. one entry of a region pack). */
+export async function verifyArchiveSource(source: RangeSource, size: number): Promise<VerifyResult> {
+  const problems = new Problems();
+  if (size === 0) {
+    problems.add('file is empty');
+    return { problems: problems.result(), summary: '' };
+  }
+  return verifySource(source, size, problems);
+}
+
 async function verifySource(source: RangeSource, size: number, problems: Problems): Promise<VerifyResult> {
   const done = (): VerifyResult => ({ problems: problems.result(), summary: '' });
   const first = await source.read(0, Math.min(size, ROOT_LIMIT_BYTES));
