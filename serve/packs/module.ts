@@ -12,7 +12,7 @@ import { packStream } from '../../pipeline/packs/stream.js';
 import { defaultStylesDir } from '../../pipeline/packs/styles.js';
 import type { ModuleFactory, ServeContext, ServeModule } from '../context.js';
 import { HttpError, sendJson } from '../http.js';
-import { ifRangeAllows, noneMatchHits, parseRange } from './range.js';
+import { decideRange, ifRangeAllows, noneMatch } from '../conditional.js';
 import { resolvePackTarget } from './resolve.js';
 
 export interface PacksOptions {
@@ -49,12 +49,12 @@ function packHeaders(plan: PackPlan): Record<string, string> {
 
 async function sendPack(ctx: ServeContext, req: Request, res: Response, plan: PackPlan): Promise<void> {
   const headers = packHeaders(plan);
-  if (noneMatchHits(req.get('if-none-match'), plan.etag)) {
+  if (noneMatch(req.get('if-none-match'), plan.etag)) {
     res.writeHead(304, headers).end();
     return;
   }
   const range = ifRangeAllows(req.get('if-range'), plan.etag)
-    ? parseRange(req.get('range'), plan.size)
+    ? decideRange(req.get('range'), plan.size)
     : ({ kind: 'full' } as const);
   if (range.kind === 'unsatisfiable') {
     sendJson(

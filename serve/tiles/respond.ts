@@ -7,7 +7,7 @@ import { errorMessage } from '../../core/errors.js';
 import { describeError, sendJson } from '../http.js';
 import { PUBLIC_CORS } from '../ops.js';
 import type { OpenArchive, ServedArchive, TileAnswer } from './archive.js';
-import { decideRange, ifRangeAllows, noneMatch } from './conditional.js';
+import { decideRange, ifRangeAllows, noneMatch } from '../conditional.js';
 
 /** Content-addressed archive URLs never change. */
 export const IMMUTABLE = 'public, max-age=31536000, immutable';

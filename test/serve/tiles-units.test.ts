@@ -8,7 +8,7 @@ import { repoRoot } from '../../core/paths.js';
 import type { Header } from '../../pipeline/pmtiles/header.js';
 import { tileBounds } from '../../pipeline/pmtiles/tileid.js';
 import { tileRanges } from '../../serve/tiles/archive.js';
-import { decideRange, ifRangeAllows, noneMatch } from '../../serve/tiles/conditional.js';
+import { decideRange, ifRangeAllows, noneMatch } from '../../serve/conditional.js';
 import { ByteLru, type LruNode } from '../../serve/tiles/lru.js';
 import { parseTilesPath } from '../../serve/tiles/paths.js';
 import { absoluteUrl, loadStyle, needsRegion, rewriteStyle } from '../../serve/tiles/styles.js';

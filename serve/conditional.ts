@@ -1,4 +1,4 @@
-// HTTP conditional and range requests (RFC 9110 §13–14) as pure functions: what a `Range` header asks of a
+// HTTP conditional and range requests (RFC 9110 §13–14) for archives, tiles and packs, as pure functions: what a `Range` header asks of a
 // representation of a given size, whether `If-Range` lets it apply, and whether `If-None-Match` matches an ETag.
 
 /** The answer a Range header calls for: the full body (200), one byte range (206), or 416. */
