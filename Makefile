@@ -2,7 +2,7 @@
 WEFT := node bin/weft.js
 REGION ?= monaco
 
-.PHONY: setup demo test typecheck format tiles serve bench bench-tiles bench-base bench-events bench-analytics bench-activity analytics clean
+.PHONY: setup demo test typecheck format tiles serve bench bench-tiles bench-base bench-events bench-analytics bench-activity bench-serve bench-live bench-viewer analytics clean
 
 setup:
 	@bash scripts/setup.sh
@@ -34,7 +34,7 @@ tiles: setup
 	$(WEFT) build base --region $(REGION)
 
 ## make bench: every benchmark, each side by side with its peer
-bench: bench-tiles bench-base bench-events bench-analytics bench-activity
+bench: bench-tiles bench-base bench-events bench-analytics bench-activity bench-serve
 
 bench-tiles: setup
 	@bash scripts/setup.sh --bench
@@ -48,6 +48,15 @@ bench-base: setup
 ## make bench-events: appends/s with projections vs a raw INSERT baseline, and a 1 M-event rebuild (local PostgreSQL)
 bench-events: setup
 	npx tsx bench/events.ts
+
+## make bench-serve: our tiles and .pmtiles Range vs tileserver-gl-light and nginx on one archive (wrk, 64 connections)
+bench-serve: setup
+	@bash scripts/setup.sh --bench
+	npx tsx bench/serve.ts
+
+## make bench-live: live fan-out — 1,000 WebSocket clients, 100 writes/s for 30 s (PostgreSQL, Redis): latency, losses, idle RSS
+bench-live: setup
+	npx tsx bench/live.ts
 
 ## make analytics: events and projections → analytics/ as Parquet + weft.duckdb views (incremental; DATABASE_URL or .data/)
 analytics: setup
@@ -65,6 +74,10 @@ bench-analytics: setup
 ## make serve: serve the prod releases, the write API, live deltas and the viewer (WEFT_PORT, default 8080)
 serve: setup
 	$(WEFT) serve
+
+## make bench-viewer: the viewer's first-load payload in Chromium (phone viewport): light path (< 120 KB) vs full
+bench-viewer: setup
+	npx tsx bench/viewer.ts
 
 clean:
 	rm -rf build dist .cache bench/out

@@ -33,7 +33,8 @@ fi
 
 # the benchmarks' npm peer, installed apart from the project's dependencies so that `npm ci` stays lean:
 # tileserver-gl-light, pinned. Its sqlite3 dependency (for MBTiles) is compiled from source by node-gyp when no
-# prebuilt binary can be fetched, which needs make, g++ and python3 and takes about a minute.
+# prebuilt binary can be fetched (they are not on the npm registry), which needs make, g++ and python3, takes about
+# a minute, and uses the installed Node's own headers (nodedir) rather than downloading them.
 if [[ "${1:-}" == "--bench" ]]; then
   peers=.cache/bench-peers
   tileserver=tileserver-gl-light@5.6.0
@@ -41,7 +42,10 @@ if [[ "${1:-}" == "--bench" ]]; then
     || ! node -e "require('./$peers/node_modules/sqlite3')" 2>/dev/null; then
     echo "setup: installing the benchmark peer $tileserver into $peers"
     mkdir -p "$peers"
-    npm install --prefix "$peers" --no-audit --no-fund --loglevel=error "$tileserver"
+    nodedir=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")
+    nodedir_flag=()
+    [[ -f $nodedir/include/node/node.h ]] && nodedir_flag=(--nodedir="$nodedir")
+    npm install --prefix "$peers" --no-audit --no-fund --loglevel=error "${nodedir_flag[@]}" "$tileserver"
     if ! node -e "require('./$peers/node_modules/sqlite3')" 2>/dev/null; then
       echo "setup: $tileserver installed, but its sqlite3 native module did not build (make, g++, python3?)" >&2
     fi
@@ -72,3 +76,6 @@ if [[ ! -f $glyphs || scripts/build-glyphs.ts -nt $glyphs || styles/src/fonts.ts
     echo "setup: fonts-noto-core is missing, so the map glyphs (build/glyphs) are not built" >&2
   fi
 fi
+
+# the viewer (viewer/ → build/viewer, hosted by weft serve): rebuilt when its sources changed
+bash scripts/build-viewer.sh
