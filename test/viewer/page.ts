@@ -50,7 +50,8 @@ export async function waitForViewer(
       return !!h && h.ready;
     },
     undefined,
-    { timeout },
+    // a timer, not requestAnimationFrame: Chromium pauses rAF in cross-origin iframes outside the viewport
+    { timeout, polling: 100 },
   );
   return page.evaluate(() => {
     const h = (globalThis as unknown as { weftViewer: HookState }).weftViewer;
