@@ -33,5 +33,8 @@ echo "demo: base map  dist/$REGION/base.pmtiles      (inspect: node bin/weft.js 
 echo "demo: activity  dist/$REGION/activity.pmtiles  (inspect: node bin/weft.js inspect dist/$REGION/activity.pmtiles)"
 if [[ "${DEMO_SERVE:-1}" == "0" ]]; then exit 0; fi
 port=${WEFT_PORT:-8080}
+# the embedded database is the server's while it runs: mint a participant's session token first
+token=$(weft token create --region "$REGION" --name "Demo participant")
+echo "demo: sign in on the map with this session token to create nodes, spin threads and vote: $token"
 echo "demo: 7/7 serving on http://127.0.0.1:$port/ — the map of $REGION: http://127.0.0.1:$port/?region=$REGION (Ctrl-C stops)"
 exec node bin/weft.js serve --port "$port"
