@@ -31,28 +31,57 @@ function port(text: string): number {
   return n;
 }
 
+function workerCount(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UserError(`--workers must be 1–64, got '${text}'`);
+  return n;
+}
+
 export function registerServingCommands(program: Command): void {
   program
     .command('serve')
     .description(
       'serve the prod releases (archives with Range, z/x/y tiles, TileJSON, styles, packs), the write API and ' +
-        'live deltas; configured by DATABASE_URL, REDIS_URL/NATS_URL, WEFT_S3_* and WEFT_* (see the README)',
+        'live deltas and the viewer; configured by DATABASE_URL, REDIS_URL/NATS_URL, S3_* and WEFT_* (see the README)',
     )
     .option('-p, --port <port>', 'port to listen on (default $WEFT_PORT, $PORT or 8080)', port)
     .option('--host <host>', 'address to listen on (default $WEFT_HOST or 127.0.0.1)')
     .option('--no-websockets', 'switch WebSockets off: clients use GET /api/deltas')
-    .action(async (opts: { port?: number; host?: string; websockets: boolean }) => {
+    .option(
+      '-w, --workers <n>',
+      'server processes sharing the port, one per core (default $WEFT_WORKERS or 1; more than 1 needs ' +
+        'DATABASE_URL and REDIS_URL or NATS_URL)',
+      workerCount,
+    )
+    .action(async (opts: { port?: number; host?: string; websockets: boolean; workers?: number }) => {
+      const workers = opts.workers ?? (process.env.WEFT_WORKERS ? workerCount(process.env.WEFT_WORKERS) : 1);
+      const { announceListening, isWorker, leaveCluster, runPrimary } = await import('../serve/cluster.js');
+      if (workers > 1 && !isWorker()) {
+        const { listening, done } = runPrimary(workers, (line) => process.stderr.write(`${line}\n`));
+        const url = await listening;
+        process.stderr.write(
+          `weft serve: listening on ${url} with ${workers} worker processes (Ctrl-C stops)\n`,
+        );
+        await done;
+        process.stderr.write('weft serve: stopped\n');
+        return;
+      }
       const { startServer } = await import('../serve/server.js');
       const overrides: Record<string, unknown> = {};
       if (opts.port !== undefined) overrides.port = opts.port;
       if (opts.host !== undefined) overrides.host = opts.host;
       if (!opts.websockets) overrides.websockets = false;
       const running = await startServer({ config: overrides });
-      process.stderr.write(`weft serve: listening on ${running.url} (Ctrl-C stops)\n`);
+      if (isWorker()) announceListening(running.url);
+      else process.stderr.write(`weft serve: listening on ${running.url} (Ctrl-C stops)\n`);
       await new Promise<void>((resolve) => {
         const stop = () => {
-          process.stderr.write('weft serve: stopping\n');
-          running.close().then(resolve, resolve);
+          if (!isWorker()) process.stderr.write('weft serve: stopping\n');
+          const leave = () => {
+            leaveCluster();
+            resolve();
+          };
+          running.close().then(leave, leave);
         };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);

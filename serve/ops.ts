@@ -92,7 +92,7 @@ export function createOpsModule(ctx: ServeContext, modules: () => ServeModule[])
     fast(req: IncomingMessage, res: ServerResponse, { path }) {
       if (path === '/healthz') {
         setRoute(res, '/healthz');
-        sendJson(res, 200, { ok: true, uptimeSeconds: Math.round(process.uptime()) });
+        sendJson(res, 200, { ok: true, pid: process.pid, uptimeSeconds: Math.round(process.uptime()) });
         return true;
       }
       return false;
