@@ -2,7 +2,10 @@
 // resource's bytes on the wire (headers + compressed body) until the first view is drawn, for the light path
 // (`/embed?region=monaco&mode=light`, budget 120 KB) and, for comparison, the full viewer (`mode=full`). Serves
 // Monaco (real base archive, activity from the event store) with a real `weft serve` on a fresh local PostgreSQL
-// database. `--screenshots` also writes docs/images/viewer-full.png and docs/images/viewer-light.png.
+// database. The offline shell's service worker (/sw.js) is registered only by `/`, after its first view, so it is in
+// neither first load: its size is reported beside them. `--screenshots` also writes docs/images/viewer-full.png and
+// docs/images/viewer-light.png.
+import { gzipSync } from 'node:zlib';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +39,14 @@ try {
       `full viewer: ${kb(full.total)} (${(full.total / light.total).toFixed(1)}× the light path)`,
   );
   failed = light.total >= BUDGET;
+  const sw = Buffer.from(await (await fetch(`${stack.url}/sw.js`)).arrayBuffer());
+  console.log(
+    `offline shell /sw.js: ${kb(gzipSync(sw).length)} gzip (registered by / after its first view; never by /embed)`,
+  );
+  if (light.resources.some((r) => r.url.endsWith('/sw.js'))) {
+    console.log('the light path loaded /sw.js: it must not');
+    failed = true;
+  }
 
   if (screenshots) {
     mkdirSync(images, { recursive: true });

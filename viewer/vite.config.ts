@@ -1,6 +1,7 @@
 // The viewer's build: two pages (`/` the full viewer, `/embed` the partner embed) and the `/embed.js` loader, to
 // static assets under build/viewer (or WEFT_VIEWER_OUT). Hashed names under assets/ (served immutable); the loader
-// keeps its fixed name. MapLibre (ESM, v6) and its worker are bundled; the light path's chunk holds only Leaflet.
+// (`embed.js`) and the offline shell's service worker (`sw.js`, served from the root so its scope is the site) keep
+// their fixed names. MapLibre (ESM, v6) and its worker are bundled; the light path's chunk holds only Leaflet.
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 
@@ -48,9 +49,11 @@ export default defineConfig({
         index: here('index.html'),
         embed: here('embed.html'),
         loader: here('src/embed-script.ts'),
+        sw: here('src/sw/sw.ts'),
       },
       output: {
-        entryFileNames: (chunk) => (chunk.name === 'loader' ? 'embed.js' : 'assets/[name]-[hash].js'),
+        entryFileNames: (chunk) =>
+          chunk.name === 'loader' ? 'embed.js' : chunk.name === 'sw' ? 'sw.js' : 'assets/[name]-[hash].js',
       },
     },
   },

@@ -1,5 +1,7 @@
 // The viewer's hosting: `/` (the full viewer with its region chooser), `/embed` (the partner iframe: light path or
-// full viewer), `/embed.js` (the partner snippet), the built assets under /assets/ (hashed names: immutable, gzip),
+// full viewer), `/embed.js` (the partner snippet), `/sw.js` (the offline shell's service worker, at the root so its
+// scope is the whole site; never cached, so an update is seen at once), the built assets under /assets/ (hashed
+// names: immutable, gzip),
 // and the glyphs under /fonts/ (serve/viewer/fonts.ts). Each page gets its own CSP and the server's word on the
 // region (boot JSON in the page), so the light path's first load needs no extra request. All on the hot path.
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -38,6 +40,8 @@ const COMPRESSIBLE = new Set(['.js', '.mjs', '.css', '.html', '.json', '.svg']);
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** The snippet keeps its name (partners link it), so it is cached briefly. */
 const SNIPPET_CACHE = 'public, max-age=300';
+/** The service worker: browsers check it on every navigation anyway; no-cache makes that check reach the server. */
+const WORKER_CACHE = 'no-cache';
 const ASSET_NAME = /^\/assets\/[A-Za-z0-9_.-]+$/;
 
 interface Body {
@@ -214,6 +218,12 @@ function createViewer(ctx: ServeContext, dir: string): ServeModule {
         const body = file('embed.js');
         if (!body) return false;
         return send(req, res, body, { 'Cache-Control': SNIPPET_CACHE, ...PUBLIC_CORS });
+      }
+      if (p === '/sw.js') {
+        setRoute(res, '/sw.js');
+        const body = file('sw.js');
+        if (!body) return false;
+        return send(req, res, body, { 'Cache-Control': WORKER_CACHE, 'Service-Worker-Allowed': '/' });
       }
       if (p.startsWith('/assets/')) {
         setRoute(res, '/assets/*');

@@ -2,9 +2,13 @@
 // session token and creates a node from the map in one browser context; a second context sees it within 2 s over
 // the WebSocket (updateData on the live source, listed for screen readers). After the WebSocket drops, the viewer
 // reconnects with `since` and gets what it missed; with WebSockets switched off it follows /api/deltas instead.
-// Presence: opening a node's panel in one context shows "1 person" in the other.
+// Presence: opening a node's panel in one context shows "1 person" in the other. A node the tiles show that then
+// changes through a delta is drawn once, in its new state (the tiles' copy is filtered out); hidden, it disappears
+// from the map and from the list of nodes in view, with its threads.
 import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { executeCommand } from '../../core/domain/execute.js';
+import { mintToken } from '../../serve/api/operator.js';
 import { sharedPath } from '../helpers/shared.js';
 import { launchChromium, renderSkipReason } from '../render/browser.js';
 import { phonePage, waitForViewer, type Watched } from './page.js';
@@ -83,7 +87,9 @@ describe.skipIf(!!skipReason)('live deltas in the viewer (WebSockets on)', () =>
     await waitConnected(a.page, 'ws');
     await waitConnected(b.page, 'ws');
 
-    // sign in with the session token (checked against /api/me, kept in localStorage)
+    // sign in with the session token (checked against /api/me, kept in localStorage): on a phone the sign-in is
+    // in the menu
+    await a.page.getByRole('button', { name: 'Menu' }).click();
     await a.page.getByLabel('Session token').fill(stack.token);
     await a.page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => a.page.locator('#who').innerText()).toContain('Signed in as Ada');
@@ -139,6 +145,85 @@ describe.skipIf(!!skipReason)('live deltas in the viewer (WebSockets on)', () =>
       expect(w.pageErrors).toEqual([]);
       expect(w.violations).toEqual([]);
     }
+  });
+
+  it('a tile node changed by a delta is drawn once, in its new state; hidden, it leaves map and list', async () => {
+    const w = await open('/?region=monaco&mode=full');
+    await waitConnected(w.page, 'ws');
+    const harbour = stack.nodes[0]!;
+    type Drawn = { source: string; layer: string; threads?: unknown };
+    /** what the map draws of the node (its circles; anything else from the tiles) and the threads leading to it */
+    const drawn = () =>
+      w.page.evaluate((id) => {
+        type Q = {
+          source: string;
+          layer: string;
+          styleLayer?: string;
+          id?: string;
+          properties: Record<string, unknown>;
+        };
+        const h = (globalThis as unknown as { weftViewer: { query: () => Q[] } }).weftViewer;
+        const all = h.query();
+        const circles = ['activity-nodes', 'weft-live-nodes'];
+        return {
+          node: all
+            .filter((f) => f.id === id && (circles.includes(f.styleLayer!) || f.source === 'activity'))
+            .map((f) => ({ source: f.source, layer: f.styleLayer!, threads: f.properties.threads }))
+            .sort((a, b) => a.layer.localeCompare(b.layer)),
+          threads: all
+            .filter((f) => f.properties.node_id === id)
+            .map((f) => ({ source: f.source, layer: f.styleLayer! })),
+        };
+      }, harbour.nodeId) as Promise<{ node: Drawn[]; threads: Drawn[] }>;
+    const listed = () => w.page.locator(`.weft-node[data-node-id="${harbour.nodeId}"]`).allInnerTexts();
+
+    // before: from the tiles only, with Ada's thread
+    await expect
+      .poll(async () => (await drawn()).node.filter((f) => f.layer === 'activity-nodes'), { timeout: 10_000 })
+      .toEqual([{ source: 'activity', layer: 'activity-nodes', threads: 1 }]);
+    expect((await drawn()).node.every((f) => f.source === 'activity')).toBe(true);
+    expect((await drawn()).threads.map((t) => t.source)).toContain('activity');
+    await expect.poll(listed, { timeout: 5000 }).toEqual([expect.stringMatching(/, 1 thread,/)]);
+
+    // a second participant spins a thread to it through the API
+    const bea = await mintToken(
+      stack.server.db,
+      { regionId: 'monaco', name: 'Bea', area: [7.425, 43.739] },
+      'test',
+    );
+    const res = await fetch(`${stack.url}/api/nodes/${harbour.nodeId}/threads`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${bea.token}` },
+      body: '{}',
+    });
+    expect(res.status).toBe(201);
+    // drawn once, from the live source, with two threads; the tiles' copy (its circle, its label) is gone from
+    // map and list
+    await expect
+      .poll(async () => (await drawn()).node, { timeout: 5000 })
+      .toEqual([{ source: 'live', layer: 'weft-live-nodes', threads: 2 }]);
+    await expect
+      .poll(listed, { timeout: 5000 })
+      .toEqual([expect.stringMatching(/^Harbour garden, place, fresh activity, 2 threads,/)]);
+    const threads = (await drawn()).threads;
+    // Ada's thread is still the tiles' (no delta touched it); Bea's is live
+    expect(threads.filter((t) => t.source === 'live')).toHaveLength(1);
+    expect(threads.filter((t) => t.source === 'activity').length).toBeGreaterThan(0);
+
+    // hidden on the server: the node and both threads leave the map, the node leaves the list
+    await executeCommand(stack.server.db, {
+      command: { type: 'HideNode', nodeId: harbour.nodeId, reason: 'moderation' },
+      actor: 'test',
+    });
+    (stack.server.ctx.services.get('outbox') as { nudge(): void }).nudge();
+    await expect.poll(drawn, { timeout: 5000 }).toEqual({ node: [], threads: [] });
+    await expect.poll(listed, { timeout: 5000 }).toEqual([]);
+    const texts = await w.page.locator('.weft-node').allInnerTexts();
+    expect(texts.some((t) => t.startsWith('Harbour garden'))).toBe(false);
+    // the other seeded nodes are still listed
+    expect(texts.some((t) => t.startsWith('Bus shelter repairs'))).toBe(true);
+    expect(w.pageErrors).toEqual([]);
+    expect(w.violations).toEqual([]);
   });
 
   it('after a WebSocket drop the viewer reconnects with since and gets the delta it missed', async () => {

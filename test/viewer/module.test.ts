@@ -1,6 +1,7 @@
 // The viewer's hosting module on a real server: pages with their boot JSON and CSP (the embed frameable by any
 // site, `/` only by itself), hashed assets immutable and gzipped, /embed.js cacheable briefly and open to any origin,
-// /fonts/ handed to the glyph route, and a clear 503 when the viewer was never built.
+// /sw.js (the offline shell) at the root and never cached, /fonts/ handed to the glyph route, and a clear 503 when
+// the viewer was never built.
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,6 +86,20 @@ describe('viewer hosting', () => {
     const head = await fetch(`${server.url}/embed.js`, { method: 'HEAD' });
     expect(head.status).toBe(200);
     expect(await head.text()).toBe('');
+  });
+
+  it('serves the offline shell’s service worker from the root, never cached, a classic script', async () => {
+    const res = await fetch(`${server.url}/sw.js`, { headers: { 'Accept-Encoding': 'gzip' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(res.headers.get('cache-control')).toBe('no-cache');
+    expect(res.headers.get('service-worker-allowed')).toBe('/');
+    const text = await res.text();
+    // registered as a classic worker: it must import nothing
+    expect(text).not.toMatch(/^\s*(import|export)\b/m);
+    expect(text).not.toMatch(/\bimport\s*\(/);
+    expect(text).toContain('weft-shell-v1');
+    expect((await fetch(`${unbuilt.url}/sw.js`)).status).toBe(404);
   });
 
   it('hands /fonts/ to the glyph route', async () => {

@@ -1,5 +1,5 @@
-// Test helper for the viewer's browser tests: a phone-sized context in Debian's Chromium, the page's errors and
-// CSP violations collected, and waiting for the viewer's hook (window.weftViewer) to say the first view is drawn.
+// Test helper for the viewer's browser tests: a phone-sized context (or another viewport) in Debian's Chromium,
+// service workers allowed unless blocked, the page's errors and CSP violations collected, and waiting for the viewer's hook (window.weftViewer) to say the first view is drawn.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 
 /** A phone viewport (CSS pixels) at a phone's pixel ratio. */
@@ -14,13 +14,21 @@ export interface Watched {
   violations: string[];
 }
 
-export async function phonePage(browser: Browser, opts: { offline?: boolean } = {}): Promise<Watched> {
+export async function phonePage(
+  browser: Browser,
+  opts: {
+    offline?: boolean;
+    serviceWorkers?: 'allow' | 'block';
+    viewport?: { width: number; height: number };
+  } = {},
+): Promise<Watched> {
   const context = await browser.newContext({
-    viewport: { width: PHONE.width, height: PHONE.height },
+    viewport: opts.viewport ?? { width: PHONE.width, height: PHONE.height },
     deviceScaleFactor: PHONE.deviceScaleFactor,
-    isMobile: true,
-    hasTouch: true,
+    isMobile: !opts.viewport,
+    hasTouch: !opts.viewport,
     ...(opts.offline ? { offline: true } : {}),
+    ...(opts.serviceWorkers ? { serviceWorkers: opts.serviceWorkers } : {}),
   });
   const page = await context.newPage();
   const w: Watched = { page, context, pageErrors: [], consoleErrors: [], violations: [] };

@@ -1,7 +1,9 @@
 // The viewer renders Monaco — the real base archive and an activity archive built from the event store, served by
 // a real `weft serve` — in the full viewer (MapLibre 6) and the light path (Leaflet + protomaps-leaflet), in
 // Chromium at a phone viewport: painted pixels, base and activity features queryable, no errors, no CSP violations;
-// and the light path's first load, as the browser measured it, stays under 120 KB.
+// both list the nodes in view for screen readers and credit OpenStreetMap and the activity data; the light path's
+// first load, as the browser measured it, stays under 120 KB; on a phone the page's bar is one short row whose
+// menu (sign-in, packs) works from the keyboard.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedPath } from '../helpers/shared.js';
@@ -69,9 +71,31 @@ describe.skipIf(!!skipReason)('the viewer renders Monaco in Chromium (phone view
     const png = pngColours(await w.page.locator('#map').screenshot());
     expect(png.distinct).toBeGreaterThan(20);
     expect(png.notDominant).toBeGreaterThan(0.2);
-    expect(await w.page.locator('.leaflet-control-attribution').innerText()).toContain(
-      'OpenStreetMap contributors',
+    const credits = w.page.locator('.leaflet-control-attribution');
+    expect(await credits.innerText()).toContain('OpenStreetMap contributors');
+    // the activity data's credit, as its TileJSON says, beside OpenStreetMap's
+    await expect
+      .poll(() => credits.innerText(), { timeout: 5000 })
+      .toContain('Activity © the Monaco weave’s participants');
+    // the screen-reader list of the nodes in view, with their state, announced politely
+    const summary = w.page.locator('.weft-summary');
+    expect(await summary.getAttribute('aria-live')).toBe('polite');
+    expect(await summary.getAttribute('role')).toBe('status');
+    await expect.poll(() => summary.innerText(), { timeout: 10_000 }).toMatch(/^[34] nodes in view$/);
+    const items = await w.page.locator('.weft-node').allInnerTexts();
+    expect(items).toContainEqual(
+      expect.stringMatching(/^Harbour garden, place, fresh activity, 1 thread, 0 open proposals$/),
     );
+    expect(items).toContainEqual(
+      expect.stringMatching(/^Bus shelter repairs, concern, fresh activity, 0 threads/),
+    );
+    // keyboard: the list takes focus (the overlay shows), and a node's button opens its popup
+    await w.page.locator('.weft-node', { hasText: 'Harbour garden' }).focus();
+    expect(await w.page.locator('#side').isVisible()).toBe(true);
+    await w.page.keyboard.press('Enter');
+    await expect
+      .poll(() => w.page.locator('.leaflet-popup-content').innerText(), { timeout: 5000 })
+      .toContain('Harbour garden');
     expect(scripts.filter((u) => /viewer-|maplibre/.test(u))).toEqual([]);
     expect(scripts.some((u) => /\/tiles\/monaco\/base\/\d+\/\d+\/\d+\.mvt$/.test(u))).toBe(true);
     // the button swaps in the full viewer
@@ -152,6 +176,54 @@ describe.skipIf(!!skipReason)('the viewer renders Monaco in Chromium (phone view
     ).toBe('H2');
     expect(await w.page.locator('.weft-summary').getAttribute('aria-live')).toBe('polite');
     await w.context.close();
+  });
+
+  it('phone: one short bar, the map gets most of the screen; sign-in and packs in a keyboard menu', async () => {
+    const w = await phonePage(browser);
+    await w.page.goto(`${stack.url}/?region=monaco&mode=full`);
+    await waitForViewer(w.page);
+    const bar = (await w.page.locator('.weft-bar').boundingBox())!;
+    const map = (await w.page.locator('#map').boundingBox())!;
+    console.log(`phone bar ${bar.height} px, map ${map.height} px of 844`);
+    expect(bar.height).toBeLessThanOrEqual(52);
+    expect(map.height).toBeGreaterThan(844 * 0.55);
+    const button = w.page.getByRole('button', { name: 'Menu' });
+    const token = w.page.getByLabel('Session token');
+    expect(await button.getAttribute('aria-expanded')).toBe('false');
+    expect(await token.isVisible()).toBe(false);
+    expect(await w.page.locator('#pack').isVisible()).toBe(false);
+    // keyboard: Enter opens the menu and moves focus into it; Tab walks it; Escape closes it, back on the button
+    await button.focus();
+    await w.page.keyboard.press('Enter');
+    expect(await button.getAttribute('aria-expanded')).toBe('true');
+    expect(await token.isVisible()).toBe(true);
+    type Doc = { document: { activeElement: { id: string; textContent: string } } };
+    const active = () =>
+      w.page.evaluate(() => {
+        const el = (globalThis as unknown as Doc).document.activeElement;
+        return { id: el.id, text: el.textContent };
+      });
+    expect((await active()).id).toBe('token');
+    await w.page.keyboard.press('Tab');
+    expect((await active()).text).toBe('Sign in');
+    await w.page.keyboard.press('Escape');
+    expect(await button.getAttribute('aria-expanded')).toBe('false');
+    expect(await token.isVisible()).toBe(false);
+    expect((await active()).id).toBe('menu-button');
+    // the open menu lies over the map: the map keeps its size
+    await button.click();
+    expect((await w.page.locator('#map').boundingBox())!.height).toBe(map.height);
+    expect(await w.page.locator('#pack').isVisible()).toBe(true);
+    await w.context.close();
+
+    // a wide screen: no menu button, everything in the bar
+    const wide = await phonePage(browser, { viewport: { width: 1280, height: 800 } });
+    await wide.page.goto(`${stack.url}/?region=monaco&mode=full`);
+    await waitForViewer(wide.page);
+    expect(await wide.page.getByRole('button', { name: 'Menu' }).isVisible()).toBe(false);
+    expect(await wide.page.getByLabel('Session token').isVisible()).toBe(true);
+    expect(await wide.page.locator('#pack').isVisible()).toBe(true);
+    await wide.context.close();
   });
 
   it('keyboard in the light path: the map takes focus and zooms with +', async () => {

@@ -1,6 +1,8 @@
 // The viewer's pure parts, without a browser: view options and the light/full choice, the boot JSON and page CSP,
-// the style preparation (offline rewrite, layers, live sources), the tar index and pack opening over a Blob, and the
-// live client's ordering, resume-with-since, backoff and HTTP fallback against a scripted socket.
+// the style preparation (offline rewrite, layers, live sources and labels), the tar index and pack opening over a
+// Blob, the live client's ordering, resume-with-since, backoff and HTTP fallback against a scripted socket, the
+// filters hiding the tiles' copies of what live deltas own (evaluated by MapLibre's own filter code), the light
+// path's nodes in view, and the offline shell's request rules.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +14,18 @@ import { describeNode, summaryOf } from '../../viewer/src/full/nodes.js';
 import { LIVE, kindsOf, prepareStyle, type Style } from '../../viewer/src/full/style.js';
 import { openPack } from '../../viewer/src/offline/pack.js';
 import { readTarIndex } from '../../viewer/src/offline/tar.js';
+import { featureFilter } from '@maplibre/maplibre-gl-style-spec';
+import { threadFeatureId } from '../../pipeline/profiles/activity.js';
+import {
+  Owned,
+  classifyFilter,
+  hidingFilter,
+  idsTouched,
+  ownedFilters,
+  threadTileId,
+} from '../../viewer/src/full/owned.js';
+import { inViewSummary, nodesInView, type TileOfFeatures } from '../../viewer/src/light/in-view.js';
+import { CACHES, rangeKey, route, standInPage, warmList } from '../../viewer/src/sw/rules.js';
 import { HAS_SHARED, sharedPath } from '../helpers/shared.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -372,5 +386,255 @@ describe('live client', () => {
     expect(off.sockets).toHaveLength(0);
     await expect.poll(() => asked.at(-1)).toBe('https://maps.example.org/api/deltas?region=monaco&wait=0');
     off.client.stop();
+  });
+});
+
+describe('tile copies of what live deltas own', () => {
+  const T1 = 't-0123456789abcdef01234567';
+  const T2 = 't-fedcba9876543210fedcba98';
+  /** whether a layer filter keeps a feature, as MapLibre evaluates it */
+  const keeps = (filter: unknown, f: { id?: number | string; properties: Record<string, unknown> }) =>
+    filter === undefined ||
+    featureFilter(filter as never, 'layers[0].filter').filter({ zoom: 14 }, { type: 1, ...f } as never);
+
+  it('collects every id a diff touches; thread ids map to the tiles’ numeric feature ids', () => {
+    expect(idsTouched({ add: [{ id: 'n-1' }], update: [{ id: 'n-2' }], remove: ['n-3', 7] }).sort()).toEqual([
+      '7',
+      'n-1',
+      'n-2',
+      'n-3',
+    ]);
+    expect(idsTouched(undefined)).toEqual([]);
+    // the same number the activity build writes as the MVT feature id
+    expect(threadTileId(T1)).toBe(threadFeatureId(T1));
+    expect(threadTileId(T2)).toBe(threadFeatureId(T2));
+    expect(Number.isSafeInteger(threadTileId(T2))).toBe(true);
+    expect(threadTileId('n-1')).toBeUndefined();
+    const owned = new Owned();
+    expect(owned.take({ nodes: { add: [{ id: 'n-1' }] }, threads: { remove: [T1] } })).toBe(true);
+    expect(owned.take({ nodes: { remove: ['n-1'] } })).toBe(false);
+    expect([...owned.nodes]).toEqual(['n-1']);
+    expect([...owned.threads]).toEqual([threadFeatureId(T1)]);
+  });
+
+  it('classifies filters the way MapLibre does', () => {
+    expect(classifyFilter(['has', 'title'])).toBe('neutral');
+    expect(classifyFilter(['>', ['coalesce', ['get', 'open_proposals'], 0], 0])).toBe('expression');
+    expect(classifyFilter(['==', 'kind', 'place'])).toBe('legacy');
+    expect(classifyFilter(['all', ['has', 'title'], ['==', 'kind', 'place']])).toBe('legacy');
+    expect(classifyFilter(['in', 'kind', 'a', 'b'])).toBe('legacy');
+    expect(classifyFilter(['in', ['get', 'kind'], ['literal', ['a']]])).toBe('expression');
+  });
+
+  it('hides owned nodes by their id and owned threads by their feature id, keeping the layer’s own filter', () => {
+    const nodes = ['n-1', 'n-2'];
+    for (const original of [
+      undefined,
+      ['has', 'title'],
+      ['>', ['coalesce', ['get', 'open_proposals'], 0], 0],
+      ['==', 'kind', 'place'],
+    ]) {
+      const f = hidingFilter(original, 'nodes', nodes);
+      const open = { title: 'x', kind: 'place', open_proposals: 1 };
+      expect(keeps(f, { properties: { ...open, id: 'n-1' } }), JSON.stringify(original)).toBe(false);
+      expect(keeps(f, { properties: { ...open, id: 'n-3' } }), JSON.stringify(original)).toBe(true);
+      // a count cell (no id) stays
+      expect(keeps(f, { properties: { ...open, count: 4 } }), JSON.stringify(original)).toBe(true);
+      // the layer's own filter still applies
+      expect(keeps(f, { properties: { kind: 'topic', id: 'n-3' } })).toBe(original === undefined);
+    }
+    const t = hidingFilter(undefined, 'threads', [threadFeatureId(T1)]);
+    expect(keeps(t, { id: threadFeatureId(T1), properties: { node_id: 'n-1' } })).toBe(false);
+    expect(keeps(t, { id: threadFeatureId(T2), properties: { node_id: 'n-1' } })).toBe(true);
+    const legacyT = hidingFilter(['==', 'node_id', 'n-1'], 'threads', [threadFeatureId(T1)]);
+    expect(keeps(legacyT, { id: threadFeatureId(T1), properties: { node_id: 'n-1' } })).toBe(false);
+    expect(keeps(legacyT, { id: threadFeatureId(T2), properties: { node_id: 'n-1' } })).toBe(true);
+    // nothing owned: the layer keeps its filter as it was
+    expect(hidingFilter(['has', 'title'], 'nodes', [])).toEqual(['has', 'title']);
+  });
+
+  it('filters every activity layer of nodes and threads, and no other layer', () => {
+    const owned = new Owned();
+    owned.take({ nodes: { add: [{ id: 'n-1' }] }, threads: { add: [{ id: T1 }] } });
+    const filters = ownedFilters(
+      [
+        { id: 'streets', source: 'base', 'source-layer': 'streets' },
+        { id: 'activity-threads', source: 'activity', 'source-layer': 'threads' },
+        { id: 'activity-nodes', source: 'activity', 'source-layer': 'nodes' },
+        { id: 'activity-labels', source: 'activity', 'source-layer': 'nodes', filter: ['has', 'title'] },
+        { id: LIVE.nodes, source: LIVE.nodes },
+      ],
+      ['activity'],
+      owned,
+    );
+    expect([...filters.keys()]).toEqual(['activity-threads', 'activity-nodes', 'activity-labels']);
+    expect(keeps(filters.get('activity-labels'), { properties: { id: 'n-1', title: 'x' } })).toBe(false);
+    expect(keeps(filters.get('activity-threads'), { id: threadFeatureId(T1), properties: {} })).toBe(false);
+  });
+
+  it('draws the style’s node labels for live nodes too', () => {
+    const style: Style = {
+      ...STYLE,
+      layers: [
+        ...STYLE.layers,
+        {
+          id: 'activity-labels',
+          type: 'symbol',
+          source: 'activity',
+          'source-layer': 'nodes',
+          filter: ['has', 'title'],
+          metadata: { 'weft:placement': 'x' },
+          layout: { 'text-field': ['get', 'title'], 'text-font': ['Noto Sans Bold'] },
+        },
+      ],
+    };
+    const s = prepareStyle(style, { layers: ['base', 'activity', 'live'], attribution: '' });
+    const copy = s.layers.find((l) => l.id === `${LIVE.nodes}-activity-labels`)!;
+    expect(copy).toEqual({
+      id: `${LIVE.nodes}-activity-labels`,
+      type: 'symbol',
+      source: LIVE.nodes,
+      filter: ['has', 'title'],
+      layout: { 'text-field': ['get', 'title'], 'text-font': ['Noto Sans Bold'] },
+    });
+    // above the live circles
+    expect(s.layers.indexOf(copy)).toBeGreaterThan(s.layers.findIndex((l) => l.id === LIVE.nodes));
+    // no glyphs, no labels
+    const { glyphs: _g, ...noGlyphs } = style;
+    expect(
+      prepareStyle(noGlyphs as Style, { layers: ['activity', 'live'], attribution: '' }).layers.some((l) =>
+        l.id.startsWith(`${LIVE.nodes}-`),
+      ),
+    ).toBe(false);
+  });
+});
+
+describe('light path: nodes in view', () => {
+  const node = (x: number, y: number, props: Record<string, unknown>) => ({
+    geomType: 1,
+    geom: [[{ x, y }]],
+    props,
+  });
+  // two data tiles side by side at scale 0.5: world x = origin + tile x × 0.5
+  const tiles: TileOfFeatures[] = [
+    {
+      origin: { x: 1000, y: 2000 },
+      scale: 0.5,
+      data: new Map([
+        [
+          'nodes',
+          [
+            node(100, 100, { id: 'n-a', title: 'A' }), // (1050, 2050): in view
+            node(500, 100, { id: 'n-b', title: 'B' }), // (1250, 2050): right of the view
+            node(20, 20, { count: 7 }), // (1010, 2010): a cell of 7, in view
+          ],
+        ],
+        ['threads', [{ geomType: 2, geom: [[{ x: 0, y: 0 }]], props: { id: 'n-z' } }]],
+      ]),
+    },
+    {
+      origin: { x: 1000, y: 2000 },
+      scale: 0.5,
+      // the same node again (a tile's buffer): listed once
+      data: new Map([['nodes', [node(100, 100, { id: 'n-a', title: 'A' })]]]),
+    },
+  ];
+  it('places tile points in world pixels, keeps those in view once, and sums count cells', () => {
+    const got = nodesInView(tiles, { minX: 1000, minY: 2000, maxX: 1200, maxY: 2200 });
+    expect(got.nodes.map((n) => [n.props.id, n.x, n.y])).toEqual([['n-a', 1050, 2050]]);
+    expect(got.counted).toBe(7);
+    expect(nodesInView(tiles, { minX: 0, minY: 0, maxX: 10, maxY: 10 })).toEqual({ nodes: [], counted: 0 });
+  });
+  it('summarises the list in words', () => {
+    expect(inViewSummary(0, 0, 0)).toBe('No nodes in view');
+    expect(inViewSummary(1, 0, 1)).toBe('1 node in view');
+    expect(inViewSummary(120, 0, 100)).toBe('120 nodes in view (first 100 listed)');
+    expect(inViewSummary(0, 7, 0)).toBe('7 nodes in view (zoom in to list them)');
+    expect(inViewSummary(2, 3, 2)).toBe('2 nodes in view, 3 more counted (zoom in to list them)');
+  });
+});
+
+describe('offline shell rules', () => {
+  const O = 'https://maps.example.org';
+  const r = (url: string, more: Partial<Parameters<typeof route>[0]> = {}) =>
+    route({
+      method: 'GET',
+      url: O + url,
+      origin: O,
+      mode: 'cors',
+      hasRange: false,
+      hasAuthorization: false,
+      ...more,
+    });
+  it('routes pages, assets, glyphs, styles, tiles and ranges; passes writes, live deltas and sign-in', () => {
+    expect(r('/?region=monaco', { mode: 'navigate' })).toEqual({ strategy: 'page', cache: CACHES.shell });
+    expect(r('/embed?region=monaco', { mode: 'navigate' })).toEqual({
+      strategy: 'page',
+      cache: CACHES.shell,
+    });
+    expect(r('/regions/monaco/pack', { mode: 'navigate' }).strategy).toBe('pass');
+    expect(r('/assets/viewer-abc.js')).toEqual({ strategy: 'cache-first', cache: CACHES.assets });
+    expect(r('/fonts/Noto%20Sans%20Regular/0-255.pbf')).toEqual({
+      strategy: 'cache-first',
+      cache: CACHES.assets,
+    });
+    expect(r('/tiles/monaco/base/14/8530/5975.mvt')).toEqual({
+      strategy: 'network-first',
+      cache: CACHES.data,
+    });
+    expect(r('/tiles/monaco/activity.json').strategy).toBe('network-first');
+    expect(r('/styles/weft.json?region=monaco')).toEqual({ strategy: 'network-first', cache: CACHES.shell });
+    expect(r('/api/nodes/n-1')).toEqual({ strategy: 'network-first', cache: CACHES.data });
+    expect(r('/tiles/monaco/base.pmtiles', { hasRange: true })).toEqual({
+      strategy: 'range',
+      cache: CACHES.data,
+    });
+    for (const pass of [
+      r('/tiles/monaco/base.pmtiles'),
+      r('/api/nodes', { method: 'POST' }),
+      r('/api/nodes/n-1', { hasAuthorization: true }),
+      r('/api/deltas?region=monaco&since=3'),
+      r('/api/config'),
+      r('/api/me'),
+      r('/live?region=monaco'),
+      r('/regions/monaco/pack'),
+      route({
+        method: 'GET',
+        url: 'https://cdn.example.com/x.js',
+        origin: O,
+        mode: 'cors',
+        hasRange: false,
+        hasAuthorization: false,
+      }),
+    ])
+      expect(pass.strategy).toBe('pass');
+  });
+  it('keys ranges by URL and range; finds a stand-in page; lists what a page loaded', () => {
+    expect(rangeKey(`${O}/tiles/monaco/base.pmtiles`, 'bytes=0-16383')).toBe(
+      `${O}/tiles/monaco/base.pmtiles?weft-range=bytes%3D0-16383`,
+    );
+    expect(rangeKey(`${O}/a.pmtiles`, 'bytes=1-2')).not.toBe(rangeKey(`${O}/a.pmtiles`, 'bytes=1-3'));
+    const cached = [`${O}/?region=nice`, `${O}/?region=monaco&mode=full`, `${O}/embed?region=monaco`];
+    expect(standInPage(`${O}/?region=monaco&mode=full`, cached)).toBe(`${O}/?region=monaco&mode=full`);
+    expect(standInPage(`${O}/?region=monaco`, cached)).toBe(`${O}/?region=monaco&mode=full`);
+    expect(standInPage(`${O}/?region=paris`, cached)).toBe(`${O}/?region=nice`);
+    expect(standInPage(`${O}/embed?region=paris`, cached)).toBe(`${O}/embed?region=monaco`);
+    expect(standInPage(`${O}/index.html`, cached)).toBeUndefined();
+    expect(
+      warmList(
+        [
+          `${O}/assets/a.js`,
+          `${O}/assets/a.js#x`,
+          `${O}/tiles/monaco/base/14/1/2.mvt`,
+          `${O}/api/config`,
+          'https://elsewhere.org/assets/b.js',
+          'not a url at all ::',
+        ],
+        O,
+      ),
+    ).toEqual([`${O}/assets/a.js`, `${O}/tiles/monaco/base/14/1/2.mvt`]);
+  });
+  it('the pages allow a same-origin service worker', () => {
+    for (const kind of ['app', 'embed'] as const) expect(pageCsp(kind)).toMatch(/worker-src 'self'/);
   });
 });

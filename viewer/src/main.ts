@@ -1,11 +1,14 @@
 // `/`: the full viewer page — region chooser, sign-in with a session token, "add a node", and opening a downloaded
-// region pack (offline). The map itself starts as in the embed (light on weak devices, full otherwise).
+// region pack (offline); on phones sign-in and packs fold into a menu. The map itself starts as in the embed (light
+// on weak devices, full otherwise). Once the first view is drawn, the offline shell (sw/register.ts) keeps what the
+// page loaded, so the next visit opens without a network.
 import type { RegionInfo } from './boot/config.js';
 import { viewerHook } from './boot/hook.js';
 import { chooseMode, parseViewParams } from './boot/params.js';
 import { deviceHints, readBoot } from './boot/read.js';
 import { startMap, type Started } from './boot/start.js';
 import { openPack, type OpenedPack } from './offline/pack.js';
+import { offlineShell } from './sw/register.js';
 import './page.css';
 
 const TOKEN_KEY = 'weft.session';
@@ -22,6 +25,9 @@ const signinForm = $<HTMLFormElement>('signin-form');
 const tokenInput = $<HTMLInputElement>('token');
 const who = $('who');
 const signout = $<HTMLButtonElement>('signout');
+const bar = document.querySelector<HTMLElement>('.weft-bar')!;
+const menuButton = $<HTMLButtonElement>('menu-button');
+const menu = $('menu');
 
 let token: string | undefined;
 try {
@@ -30,6 +36,25 @@ try {
   token = undefined;
 }
 let current: Started | undefined;
+
+// — the menu (phones): a disclosure button; Escape or a click elsewhere closes it —
+function setMenu(open: boolean, focus = false): void {
+  bar.classList.toggle('weft-menu-open', open);
+  menuButton.setAttribute('aria-expanded', String(open));
+  if (open && focus)
+    menu.querySelector<HTMLElement>('input:not([hidden]), button:not([hidden]), select')?.focus();
+}
+menuButton.addEventListener('click', () =>
+  setMenu(menuButton.getAttribute('aria-expanded') !== 'true', true),
+);
+menu.addEventListener('keydown', (ev) => {
+  if (ev.key !== 'Escape' || menuButton.getAttribute('aria-expanded') !== 'true') return;
+  setMenu(false);
+  menuButton.focus();
+});
+document.addEventListener('click', (ev) => {
+  if (!bar.contains(ev.target as Node)) setMenu(false);
+});
 
 function say(text: string, error = false): void {
   message.hidden = !text;
@@ -123,6 +148,7 @@ async function start(region: RegionInfo, pack?: OpenedPack): Promise<void> {
 packInput.addEventListener('change', () => {
   const file = packInput.files?.[0];
   if (!file) return;
+  setMenu(false);
   say(`Opening ${file.name}…`);
   openPack(file)
     .then(async (pack) => {
@@ -144,6 +170,22 @@ packInput.addEventListener('change', () => {
       viewerHook().errors.push(String(err));
     });
 });
+
+// — the offline shell: a moment after the first view (not competing with it, nor with the first interactions),
+// and again as the map loads more (the full map's worker fetched those tiles without the service worker) —
+const shell = offlineShell();
+let warmTimer: ReturnType<typeof setTimeout> | undefined;
+const warm = () => {
+  warmTimer = undefined;
+  void shell?.warm(current?.full?.requestedUrls() ?? []);
+};
+const warmSoon = (ms: number) =>
+  (warmTimer ??= setTimeout(
+    () => (typeof requestIdleCallback === 'function' ? requestIdleCallback(warm, { timeout: 5000 }) : warm()),
+    ms,
+  ));
+window.addEventListener('weft:ready', () => warmSoon(2000));
+window.addEventListener('weft:idle', () => warmSoon(1500));
 
 const region = boot.region ?? (options.region ? undefined : boot.regions[0]);
 if (region) {

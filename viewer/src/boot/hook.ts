@@ -4,7 +4,10 @@
 export interface QueriedFeature {
   /** 'base' | 'activity' | 'live' */
   source: string;
+  /** the source layer (tiles) or the style layer (live sources) */
   layer: string;
+  /** the style layer that drew it (full viewer) */
+  styleLayer?: string;
   id?: string;
   properties: Record<string, unknown>;
 }
@@ -26,4 +29,12 @@ export function viewerHook(): ViewerHook {
   const w = window as unknown as { weftViewer?: ViewerHook };
   w.weftViewer ??= { mode: 'none', ready: false, errors: [] };
   return w.weftViewer;
+}
+
+/**
+ * Tells the page (window events `weft:ready` — the first view is drawn — and `weft:idle` — the map settled after a
+ * move): the page uses them for its offline shell.
+ */
+export function announce(what: 'ready' | 'idle'): void {
+  window.dispatchEvent(new Event(`weft:${what}`));
 }

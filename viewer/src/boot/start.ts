@@ -31,6 +31,7 @@ export async function startMap(o: StartOptions): Promise<Started> {
       boot: o.boot,
       region: o.region,
       view: o.view,
+      side: o.side,
       onFull: () => {
         light.destroy();
         // a fresh element: Leaflet leaves its classes and handlers on the old one

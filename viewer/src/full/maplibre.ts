@@ -7,7 +7,9 @@ import workerUrl from 'maplibre-gl-6/dist/maplibre-gl-worker.mjs?url';
 import { Protocol } from 'pmtiles';
 import { GLYPHS_PROTOCOL, glyphsProtocol } from './glyphs.js';
 
-maplibregl.setWorkerUrl(new URL(workerUrl, location.href).href);
+/** MapLibre's worker script (absolute), also kept by the offline shell. */
+export const WORKER_URL = new URL(workerUrl, location.href).href;
+maplibregl.setWorkerUrl(WORKER_URL);
 
 export const pmtilesProtocol = new Protocol({ metadata: true });
 maplibregl.addProtocol(

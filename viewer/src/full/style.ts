@@ -110,7 +110,10 @@ function firstTextFont(style: Style): string[] | undefined {
 
 const empty = () => ({ type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
 
-/** The live sources (GeoJSON fed by deltas, promoteId id) and their layers, on top of everything. */
+/**
+ * The live sources (GeoJSON fed by deltas, promoteId id) and their layers, on top of everything: threads, nodes,
+ * copies of the style's node label layers, presence rings and counts.
+ */
 export function addLiveLayers(style: Style): void {
   style.sources[LIVE.threads] = { ...empty(), promoteId: 'id' };
   style.sources[LIVE.nodes] = { ...empty(), promoteId: 'id' };
@@ -155,6 +158,16 @@ export function addLiveLayers(style: Style): void {
       },
     },
   );
+  // the style's own node labels, drawn for the live nodes too (a tile node a delta changed keeps its label)
+  if (style.glyphs) {
+    const activity = kindsOf(style).activity;
+    for (const l of style.layers.filter(
+      (l) => l.type === 'symbol' && l.source && activity.includes(l.source) && l['source-layer'] === 'nodes',
+    )) {
+      const { 'source-layer': _sourceLayer, metadata: _metadata, ...rest } = l;
+      style.layers.push({ ...rest, id: `${LIVE.nodes}-${l.id}`, source: LIVE.nodes });
+    }
+  }
   const font = firstTextFont(style);
   if (style.glyphs && font)
     style.layers.push({

@@ -3,15 +3,16 @@
 // panel, a screen-reader list of the nodes in view, and — for a signed-in participant — creating nodes from the
 // map. Also opens a region pack offline: the same map over the pack's archives, nothing from the network.
 import type { BootConfig, RegionInfo } from '../boot/config.js';
-import { viewerHook, type QueriedFeature } from '../boot/hook.js';
+import { announce, viewerHook, type QueriedFeature } from '../boot/hook.js';
 import type { ViewOptions } from '../boot/params.js';
 import { archiveKey, type OpenedPack } from '../offline/pack.js';
 import { ApiError, api, type WriteResult } from './api.js';
 import { fallbackStyle } from './fallback-style.js';
 import { GLYPHS_URL, glyphCacheAvailable, setGlyphTemplate } from './glyphs.js';
 import { LiveClient, type Delta, type GeoJsonDiff } from './live.js';
-import { maplibregl, pmtilesProtocol } from './maplibre.js';
+import { WORKER_URL, maplibregl, pmtilesProtocol } from './maplibre.js';
 import { describeNode, summaryOf, type NodeSummary } from './nodes.js';
+import { Owned, ownedFilters, type TileLayer } from './owned.js';
 import { NodePanel } from './panel.js';
 import { LIVE, kindsOf, prepareStyle, type Style } from './style.js';
 import './viewer.css';
@@ -34,6 +35,9 @@ export interface FullViewer {
   openNode(id: string): Promise<void>;
   /** starts "add a node": the form at the map centre; a map click moves the point */
   startCreate(): void;
+  /** the URLs the map's worker fetched (tiles) and its script: for the offline shell, which sees them only once
+   * it controls the worker */
+  requestedUrls(): string[];
   destroy(): void;
 }
 
@@ -147,8 +151,13 @@ export async function startFull(container: HTMLElement, o: FullViewerOptions): P
   const activitySources = kindsOf(prepared).activity;
 
   const center = view.center ?? [region.center[0], region.center[1]];
+  const requested = new Set<string>([WORKER_URL]);
   const map = new maplibregl.Map({
     container,
+    transformRequest: (url, type) => {
+      if (type === 'Tile' && /^https?:/.test(url) && requested.size < 5000) requested.add(url);
+      return undefined;
+    },
     style: prepared as unknown as maplibregl.StyleSpecification,
     center,
     zoom: view.zoom ?? region.center[2],
@@ -170,7 +179,9 @@ export async function startFull(container: HTMLElement, o: FullViewerOptions): P
   map.once('idle', () => {
     hook.ready = true;
     container.dataset.ready = '1';
+    announce('ready');
   });
+  map.on('idle', () => announce('idle'));
 
   // — the list of nodes in view (screen readers) and the panel —
   const side = o.side;
@@ -296,7 +307,18 @@ export async function startFull(container: HTMLElement, o: FullViewerOptions): P
   });
 
   // — live deltas —
+  // the tiles' copies of what the live sources own are filtered out, so each node and thread shows once, as the
+  // live source has it (or not at all once removed); the filters change at most every 100 ms
+  const owned = new Owned();
+  const tileLayers = (prepared.layers as TileLayer[]).map((l) => ({ ...l }));
+  let filterTimer: ReturnType<typeof setTimeout> | undefined;
+  const hideOwned = () => {
+    filterTimer = undefined;
+    for (const [id, filter] of ownedFilters(tileLayers, activitySources, owned))
+      if (map.getLayer(id)) map.setFilter(id, filter as Parameters<maplibregl.Map['setFilter']>[1]);
+  };
   const applyDelta = (d: Delta) => {
+    if (owned.take(d.diffs)) filterTimer ??= setTimeout(hideOwned, 100);
     for (const key of ['nodes', 'threads'] as const) {
       const diff = d.diffs[key];
       if (!diff) continue;
@@ -383,6 +405,7 @@ export async function startFull(container: HTMLElement, o: FullViewerOptions): P
             ? 'activity'
             : 'base',
       layer: f.sourceLayer ?? f.layer.id,
+      styleLayer: f.layer.id,
       id:
         typeof (f.properties as Record<string, unknown>).id === 'string'
           ? ((f.properties as Record<string, unknown>).id as string)
@@ -468,10 +491,12 @@ export async function startFull(container: HTMLElement, o: FullViewerOptions): P
     live,
     openNode: (id) => openNode(id),
     startCreate,
+    requestedUrls: () => [...requested],
     destroy() {
       live?.stop();
       window.removeEventListener('online', onOnline);
       clearTimeout(listTimer);
+      clearTimeout(filterTimer);
       map.remove();
       side.replaceChildren();
       hook.ready = false;

@@ -1,11 +1,16 @@
 // The light path: Leaflet + protomaps-leaflet drawing the region's vector tiles ({z}/{x}/{y}.mvt) on canvas with
 // light/rules.ts — small enough for a slow phone's first load. A button swaps in the full MapLibre viewer on demand.
+// Like the full viewer it lists the nodes in view for screen readers (light/list.ts) and credits the activity data
+// (its TileJSON's attribution) beside OpenStreetMap.
 import 'leaflet/dist/leaflet.css';
 import { L } from './leaflet-global.js';
 import { leafletLayer } from 'protomaps-leaflet';
 import type { BootConfig, RegionInfo } from '../boot/config.js';
-import { viewerHook, type QueriedFeature } from '../boot/hook.js';
+import { announce, viewerHook, type QueriedFeature } from '../boot/hook.js';
 import type { ViewOptions } from '../boot/params.js';
+import type { NodeSummary } from '../full/nodes.js';
+import type { TileOfFeatures } from './in-view.js';
+import { LightNodeList } from './list.js';
 import { COLOURS, activityPaintRules, basePaintRules, labelRules } from './rules.js';
 import './light.css';
 
@@ -17,6 +22,8 @@ export interface LightOptions {
   boot: BootConfig;
   region: RegionInfo;
   view: ViewOptions;
+  /** where the list of the nodes in view goes (an overlay for screen readers in the embed, a sidebar on `/`) */
+  side?: HTMLElement;
   /** called when the user asks for the full viewer (the button is left out without it) */
   onFull?: () => void;
 }
@@ -50,7 +57,7 @@ export function startLight(container: HTMLElement, o: LightOptions): LightMap {
     keyboard: view.interactive,
     attributionControl: false,
   });
-  L.control.attribution({ prefix: false }).addAttribution(ATTRIBUTION).addTo(map);
+  const credits = L.control.attribution({ prefix: false }).addAttribution(ATTRIBUTION).addTo(map);
   container.setAttribute('aria-label', `Map of ${region.name}`);
 
   const withBase = view.layers.includes('base');
@@ -67,11 +74,26 @@ export function startLight(container: HTMLElement, o: LightOptions): LightMap {
     bounds,
     attribution: '',
   });
+  let list: LightNodeList | undefined;
   layer.on('load', () => {
+    const first = !hook.ready;
     hook.ready = true;
     container.dataset.ready = '1';
+    if (first) announce('ready');
+    list?.update();
+    announce('idle');
   });
   layer.addTo(map);
+  // the activity layer's credit, as its TileJSON states it (the same text the full viewer shows)
+  const credit = new AbortController();
+  if (withActivity)
+    fetch(`/tiles/${encodeURIComponent(region.id)}/activity.json`, { signal: credit.signal })
+      .then((r) => (r.ok ? (r.json() as Promise<{ attribution?: unknown }>) : undefined))
+      .then((tj) => {
+        if (typeof tj?.attribution === 'string' && tj.attribution)
+          credits.addAttribution(escapeHtml(tj.attribution));
+      })
+      .catch(() => {});
 
   const query = (lng: number, lat: number, brush: number): QueriedFeature[] => {
     const out: QueriedFeature[] = [];
@@ -95,19 +117,43 @@ export function startLight(container: HTMLElement, o: LightOptions): LightMap {
   };
   hook.map = map;
 
+  const popup = (at: L.LatLng, p: Record<string, unknown>) => {
+    const box = document.createElement('div');
+    const title = document.createElement('strong');
+    title.textContent = String(p.title ?? p.id);
+    const info = document.createElement('div');
+    info.textContent = `${Number(p.threads ?? 0)} threads · ${Number(p.open_proposals ?? 0)} open proposals`;
+    box.append(title, info);
+    L.popup().setLatLng(at).setContent(box).openOn(map);
+  };
   if (view.interactive && withActivity)
     map.on('click', (ev: L.LeafletMouseEvent) => {
       const node = query(ev.latlng.lng, ev.latlng.lat, 24).find((f) => f.layer === 'nodes' && f.id);
-      if (!node) return;
-      const p = node.properties;
-      const box = document.createElement('div');
-      const title = document.createElement('strong');
-      title.textContent = String(p.title ?? p.id);
-      const info = document.createElement('div');
-      info.textContent = `${Number(p.threads ?? 0)} threads · ${Number(p.open_proposals ?? 0)} open proposals`;
-      box.append(title, info);
-      L.popup().setLatLng(ev.latlng).setContent(box).openOn(map);
+      if (node) popup(ev.latlng, node.properties);
     });
+
+  // — the nodes in view, for screen readers —
+  const views = (layer as unknown as { views?: Map<string, ActivityView> }).views;
+  let listZoom = map.getZoom();
+  list =
+    o.side && withActivity && views?.has('activity')
+      ? new LightNodeList(o.side, {
+          tiles: async () => {
+            const z = map.getZoom();
+            const pb = map.getPixelBounds();
+            const bounds = { minX: pb.min!.x, minY: pb.min!.y, maxX: pb.max!.x, maxY: pb.max!.y };
+            const tiles = await views.get('activity')!.getBbox(z, bounds);
+            listZoom = z;
+            return { tiles, view: bounds };
+          },
+          open: (s: NodeSummary, at) => {
+            const ll = map.unproject(L.point(at.x, at.y), listZoom);
+            map.panTo(ll);
+            popup(ll, { id: s.id, title: s.title, threads: s.threads, open_proposals: s.openProposals });
+          },
+        })
+      : undefined;
+  map.on('moveend', () => list?.update());
 
   let button: HTMLButtonElement | undefined;
   if (o.onFull) {
@@ -121,10 +167,27 @@ export function startLight(container: HTMLElement, o: LightOptions): LightMap {
   }
   return {
     destroy() {
+      credit.abort();
+      list?.destroy();
       map.remove();
       button?.remove();
       container.removeAttribute('data-ready');
       hook.ready = false;
     },
   };
+}
+
+/** What the list needs of protomaps-leaflet's View (the source's tiles for a view). */
+interface ActivityView {
+  getBbox(
+    zoom: number,
+    bounds: { minX: number; minY: number; maxX: number; maxY: number },
+  ): Promise<TileOfFeatures[]>;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
