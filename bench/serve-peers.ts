@@ -153,7 +153,10 @@ export async function startOurs(opts: {
   blobDir: string;
   logFile: string;
   cpuProfDir?: string;
+  /** `weft serve --workers N` (cli mode): N processes sharing the port, with Redis as the bus between them */
+  workers?: number;
 }): Promise<Peer> {
+  const workers = opts.workers ?? 1;
   const log = openSync(opts.logFile, 'a');
   const prof = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
   let child: ChildProcess;
@@ -167,9 +170,20 @@ export async function startOurs(opts: {
       WEFT_LOG_LEVEL: 'warn',
     };
     for (const name of ['REDIS_URL', 'NATS_URL', 'S3_ENDPOINT', 'WEFT_PUBLIC_URL']) delete env[name];
+    if (workers > 1) env.REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
     child = spawn(
       process.execPath,
-      [...prof, path.join(opts.root, 'bin/weft.js'), 'serve', '--host', '127.0.0.1', '--port', String(port)],
+      [
+        ...prof,
+        path.join(opts.root, 'bin/weft.js'),
+        'serve',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--workers',
+        String(workers),
+      ],
       { cwd: opts.root, env, stdio: ['ignore', log, log] },
     );
     url = `http://127.0.0.1:${port}`;
@@ -203,7 +217,8 @@ export async function startOurs(opts: {
   closeSync(log);
   await waitUntilReady(`${url}/healthz`, child, opts.logFile, 60_000, (s) => s === 200);
   const pid = child.pid!;
-  return { name: 'weft', url, pids: () => [pid], stop: () => stopChild(child) };
+  // with workers, the primary only forks and watches: count its workers too
+  return { name: 'weft', url, pids: () => [pid, ...childrenOf(pid)], stop: () => stopChild(child) };
 }
 
 /** tileserver-gl-light serving one PMTiles archive as data source `id` (`/data/<id>/{z}/{x}/{y}.pbf`). */

@@ -10,7 +10,8 @@
 // peak RSS (VmHWM) and the ratios against the issue's targets; PROFILE=1 adds CPU profiles of our server.
 // Settings (environment): REGION (monaco), DURATION s (12), WARMUP s (3), ROUNDS (2, alternating order),
 // CONNECTIONS (64), THREADS (2), MAX_TILES (500), NGINX_WORKERS (auto), PROFILE (0), CASES (all: ours-tiles,
-// tileserver-tiles, ours-range, nginx-range, nginx-debian-range), OURS (cli: the built `weft serve`; tsx).
+// tileserver-tiles, ours-range, nginx-range, nginx-debian-range), OURS (cli: the built `weft serve`; tsx),
+// WORKERS (1: `weft serve --workers N` with cli, N processes sharing the port, Redis between them).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -71,6 +72,7 @@ const nginxWorkers = process.env.NGINX_WORKERS ?? 'auto';
 const profile = /^(1|true|yes|on)$/i.test(process.env.PROFILE ?? '');
 const caseFilter = process.env.CASES?.split(',').map((c) => c.trim());
 const oursMode = (process.env.OURS ?? 'cli') as 'cli' | 'tsx';
+const oursWorkers = Number(process.env.WORKERS ?? 1);
 
 function which(cmd: string): boolean {
   try {
@@ -432,6 +434,7 @@ try {
     dbUrl: database.url,
     blobDir,
     logFile: path.join(out, 'ours.log'),
+    workers: oursWorkers,
   });
   peers.push(ours);
   const tileserver = await startTileserver({
@@ -565,7 +568,7 @@ try {
       `${rounds} rounds, alternating order; ${versions.wrk.split(' ').slice(0, 2).join(' ')}, ` +
       `tileserver-gl-light ${versions.tileserver}, ${versions.nginx.replace('nginx version: ', '')} ` +
       `(worker_processes ${nginxWorkers}), node ${process.version}; weft: ` +
-      `${oursMode === 'cli' ? 'the built `weft serve`' : 'bench/serve-server.ts under tsx'}; ` +
+      `${oursMode === 'cli' ? `the built \`weft serve --workers ${oursWorkers}\`` : 'bench/serve-server.ts under tsx'}; ` +
       `load average at start ${loadStart}, now ${loadavg()}`,
   );
   const rows: string[][] = [

@@ -2,6 +2,7 @@
 // (Prometheus), security headers and CORS for every Express route.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response, Router } from 'express';
+import compression from 'compression';
 import helmet from 'helmet';
 import type { ServeContext, ServeModule } from './context.js';
 import { sendJson } from './http.js';
@@ -17,6 +18,12 @@ export const BASE_HEADERS: Record<string, string> = {
   'Cross-Origin-Resource-Policy': 'cross-origin',
   'Referrer-Policy': 'no-referrer',
 };
+
+/** What Express compresses: JSON and text documents, never event streams (they must flush) or ranged bodies. */
+export function compressible(contentType: string, hasRange: boolean): boolean {
+  if (hasRange) return false;
+  return /^(application\/(json|javascript|geo\+json)|text\/(html|css|javascript|plain))\b/i.test(contentType);
+}
 
 /** Read-only public resources (tiles, styles, packs, fonts) may be fetched from any origin. */
 export const PUBLIC_CORS: Record<string, string> = {
@@ -99,6 +106,12 @@ export function createOpsModule(ctx: ServeContext, modules: () => ServeModule[])
     },
     routes(router: Router) {
       router.use(security);
+      router.use(
+        compression({
+          filter: (req, res) =>
+            compressible(String(res.getHeader('Content-Type') ?? ''), !!req.headers.range),
+        }),
+      );
       router.use((req: Request, res: Response, next: NextFunction) => {
         const origin = req.headers.origin;
         if (!isApi(req.path)) {

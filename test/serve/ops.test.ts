@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisBus } from '../../core/bus/redis.js';
 import { loadServeConfig } from '../../serve/config.js';
+import { compressible } from '../../serve/ops.js';
 import { clientIp, networkOf } from '../../serve/net.js';
 import { startTestServer, type TestServer } from './server.js';
 
@@ -68,6 +69,28 @@ describe('operations routes', () => {
       expect(l.net).toBe('127.0.0.0/24');
       expect(JSON.stringify(l)).not.toContain('127.0.0.1');
     }
+  });
+});
+
+describe('compression', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer({ modules: [], db: 'pglite' });
+  });
+  afterAll(() => s?.stop());
+
+  it('gzips documents for clients that accept it, and never event streams or ranged bodies', async () => {
+    const gz = await fetch(`${s.url}/metrics`, { headers: { 'Accept-Encoding': 'gzip' } });
+    expect(gz.headers.get('content-encoding')).toBe('gzip');
+    expect(await gz.text()).toContain('weft_http_request_duration_seconds');
+    const plain = await fetch(`${s.url}/metrics`, { headers: { 'Accept-Encoding': 'identity' } });
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    expect(compressible('application/json; charset=utf-8', false)).toBe(true);
+    expect(compressible('text/html', false)).toBe(true);
+    expect(compressible('text/event-stream', false)).toBe(false);
+    expect(compressible('application/x-tar', false)).toBe(false);
+    expect(compressible('application/vnd.mapbox-vector-tile', false)).toBe(false);
+    expect(compressible('application/json', true)).toBe(false);
   });
 });
 
