@@ -14,6 +14,7 @@ demo: setup
 ## make test: install what is missing, type-check, run the whole suite
 test: setup
 	npx tsc --noEmit -p tsconfig.json
+	npx tsc --noEmit -p viewer/tsconfig.json
 	@mkdir -p .cache
 	@rm -f .cache/vitest.json .cache/vitest-restart.json
 	@# the Redis restart tests (*restart.test.ts) run alone afterwards: they stop the Redis server the others use
@@ -25,6 +26,7 @@ test: setup
 
 typecheck: setup
 	npx tsc --noEmit -p tsconfig.json
+	npx tsc --noEmit -p viewer/tsconfig.json
 
 format:
 	npx prettier --write .

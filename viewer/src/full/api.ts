@@ -1,5 +1,6 @@
 // The write API from the browser (serve/api): the participant's session token kept in localStorage, JSON calls
 // with `Authorization: Bearer`, an Idempotency-Key on every write, and the API's one error shape.
+import type { NodeView } from '../../../serve/api/reads.js';
 const TOKEN_KEY = 'weft.session';
 
 export class ApiError extends Error {
@@ -36,28 +37,8 @@ export interface Me {
   name: string;
 }
 
-export interface NodeDetail {
-  node: {
-    id: string;
-    title: string;
-    kind: string;
-    point: [number, number];
-    regionId: string;
-    createdAt: string;
-    lastActivityAt: string;
-    hidden: boolean;
-  };
-  threads: { id: string; roleId: string; fade: number; lastActivityAt: string }[];
-  proposals: {
-    id: string;
-    title: string;
-    body?: string;
-    closesAt: string;
-    closed: boolean;
-    tally: { yes: number; no: number; abstain: number };
-  }[];
-  presence: number;
-}
+/** GET /api/nodes/{id}: the server's NodeView (one definition for both sides) with the presence count. */
+export type NodeDetail = NodeView & { presence: number };
 
 export interface WriteResult {
   ok: boolean;
