@@ -1,19 +1,24 @@
-// `make bench-live`: live fan-out. A server process (PostgreSQL, the Redis bus, the live module) writes nodes at a
-// steady rate the way the write API does (commit, then nudge the outbox publisher); WebSocket clients in other
-// processes (so they do not share the server's event loop) measure write→client latency over every delivery and
-// check that each client got every delta exactly once. Then the server holds many idle connections and reports
-// its RSS. Prints a table.
+// `make bench-live`: live fan-out. A server process (PostgreSQL, the Redis bus, the write API and the live module)
+// takes writes at a steady rate through the HTTP write API (POST /api/nodes with a session token, from the driver
+// process: commit — grouped with concurrent writes by the API's CommandBatcher — then a nudge of the outbox
+// publisher); WebSocket clients in other processes (so they do not share the server's event loop) measure
+// write→client latency over every delivery and check that each client got every delta exactly once. The server
+// times its write transactions (connection, head-lock wait, lock held). Then it holds many idle connections and
+// reports its RSS. Prints a table.
 //   CLIENTS (1000)  RATE writes/s (100)  SECONDS (30)  IDLE idle connections (5000)  PROCS client processes (2)
 //   DATABASE_URL    use this database (default: a fresh weft_bench_<random>, dropped after)
 //   REDIS_URL       the bus (default redis://127.0.0.1:6379)
 //   NICE            the client processes' niceness (10; they must not starve the server and PostgreSQL)
 //   PROFILE_DIR     write a CPU profile of the server process there
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, loadavg, setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
+import type { Db, Queryable } from '../core/db/adapter.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -23,16 +28,16 @@ const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 
 // ---- messages between the processes ---------------------------------------------------------------------------
 
-type ToServer = { cmd: 'write'; rate: number; seconds: number } | { cmd: 'rss' } | { cmd: 'stop' };
+type ToServer = { cmd: 'measure' } | { cmd: 'measured' } | { cmd: 'rss' } | { cmd: 'stop' };
 type FromServer =
-  | { kind: 'ready'; url: string; region: string }
+  | { kind: 'ready'; url: string; region: string; token: string }
+  | { kind: 'measuring' }
   | {
-      kind: 'written';
-      /** in position order, with each one's commit end (µs on the monotonic clock) */
-      positions: number[];
-      committedUs: number[];
-      commitMs: number[];
+      kind: 'measured';
       loopDelayMs: { p50: number; p99: number; max: number };
+      tx: TxSummary;
+      /** CPU of this database's PostgreSQL backends over the measurement, ms (Linux /proc; NaN elsewhere) */
+      pgCpuMs: number;
     }
   | { kind: 'rss'; rss: number; heapUsed: number; connections: number; cpuMs: number };
 type ToClients =
@@ -73,37 +78,151 @@ function next<T extends { kind: string }>(child: ChildProcess, kind: T['kind']):
   });
 }
 
+// ---- write transactions, timed -----------------------------------------------------------------------------
+
+interface TxSummary {
+  /** write transactions (those that took the event store's head lock) */
+  count: number;
+  /** statements sent while holding the head lock, per transaction (mean; COMMIT included) */
+  statements: number;
+  /** ms: waiting for a pooled connection and BEGIN / for the head lock (the locking statement) / holding it */
+  connect: { p50: number; p99: number };
+  lockWait: { p50: number; p99: number };
+  held: { p50: number; p99: number };
+}
+
+/**
+ * Wraps the server's Db to time every write transaction: the wait for a connection (and BEGIN), the wait for the
+ * event store's head lock (the duration of the locking SELECT … FOR UPDATE, one round trip included), and how
+ * long the lock is held (from then to the end of COMMIT), with the statements sent meanwhile.
+ */
+class WriteTxTimer {
+  private connect: number[] = [];
+  private lockWait: number[] = [];
+  private held: number[] = [];
+  private statements = 0;
+
+  reset(): void {
+    this.connect = [];
+    this.lockWait = [];
+    this.held = [];
+    this.statements = 0;
+  }
+
+  summary(): TxSummary {
+    const q = (a: number[]) => {
+      const s = Float64Array.from(a).sort();
+      return { p50: quantile(s, 0.5), p99: quantile(s, 0.99) };
+    };
+    return {
+      count: this.held.length,
+      statements: this.held.length ? this.statements / this.held.length : 0,
+      connect: q(this.connect),
+      lockWait: q(this.lockWait),
+      held: q(this.held),
+    };
+  }
+
+  wrap(db: Db): Db {
+    const self = this;
+    return {
+      ...db,
+      kind: db.kind,
+      location: db.location,
+      query: db.query.bind(db),
+      exec: db.exec.bind(db),
+      close: db.close.bind(db),
+      async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+        const t0 = performance.now();
+        let begun = 0;
+        let locked = 0;
+        let statements = 0;
+        const out = await db.transaction((tx) => {
+          begun = performance.now();
+          return fn({
+            exec: (sql) => tx.exec(sql),
+            async query(sql, params) {
+              if (locked) statements += 1;
+              if (!locked && sql.includes('FROM event_log_head WHERE id FOR UPDATE')) {
+                const s = performance.now();
+                const r = await tx.query(sql, params);
+                locked = performance.now();
+                self.lockWait.push(locked - s);
+                return r as never;
+              }
+              return tx.query(sql, params) as never;
+            },
+          });
+        });
+        if (locked) {
+          self.connect.push(begun - t0);
+          self.held.push(performance.now() - locked);
+          self.statements += statements + 1;
+        }
+        return out;
+      },
+    };
+  }
+}
+
+/** CPU time (user + system, ms) of this database's backends so far, from /proc (same host); NaN when unreadable. */
+async function backendCpuMs(db: Db): Promise<number> {
+  const { rows } = await db.query<{ pid: number }>(
+    'SELECT pid FROM pg_stat_activity WHERE datname = current_database()',
+  );
+  let ticks = 0;
+  try {
+    for (const { pid } of rows) {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+      // fields after the command name (which is in parentheses): utime is the 14th field, stime the 15th
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (f.length > 13) ticks += Number(f[11]) + Number(f[12]);
+    }
+  } catch {
+    return NaN;
+  }
+  return (ticks * 1000) / 100; // USER_HZ
+}
+
 // ---- the server process ---------------------------------------------------------------------------------------
 
 async function serverMain(): Promise<void> {
   const { openDb } = await import('../core/db/open.js');
   const { RedisBus } = await import('../core/bus/redis.js');
-  const { executeCommand } = await import('../core/domain/execute.js');
   const { startServer } = await import('../serve/server.js');
   const { createLogger } = await import('../serve/logger.js');
+  const { createApiModule } = await import('../serve/api/module.js');
+  const { mintToken } = await import('../serve/api/operator.js');
   const { createLiveModule } = await import('../serve/live/module.js');
-  const { need } = await import('../serve/context.js');
-  const db = await openDb({ url: process.env.DATABASE_URL, migrate: true });
+  const timer = new WriteTxTimer();
+  const db = timer.wrap(await openDb({ url: process.env.DATABASE_URL, migrate: true }));
   const bus = new RedisBus(process.env.REDIS_URL!, { log: () => {} });
   await bus.ready();
   const server = await startServer({
     env: {},
-    config: { host: '127.0.0.1', port: 0, logLevel: 'warn' },
+    // one address sends every write: no rate limit in the way
+    config: {
+      host: '127.0.0.1',
+      port: 0,
+      logLevel: 'warn',
+      rateLimit: { perIp: 1_000_000, perNetwork: 1_000_000, windowMs: 60_000 },
+    },
     db,
     bus,
     redis: null,
     logger: createLogger({ logLevel: 'warn' }),
-    modules: [(ctx) => createLiveModule(ctx)],
+    modules: [(ctx) => createApiModule(ctx), (ctx) => createLiveModule(ctx)],
   });
-  const outbox = need<{ nudge(): void }>(server.ctx, 'outbox');
   const region = `bench${randomBytes(3).toString('hex')}`;
-  const role = await executeCommand(db, {
-    command: { type: 'RegisterRole', regionId: region, name: 'Bench', area: [7.42, 43.735] },
-    actor: 'operator:bench',
-  });
-  const authorRoleId = role.ids.roleId!;
-  send(process, { kind: 'ready', url: server.url, region } satisfies FromServer);
+  const { token } = await mintToken(
+    db,
+    { regionId: region, name: 'Bench', area: [7.42, 43.735] },
+    'operator:bench',
+  );
+  send(process, { kind: 'ready', url: server.url, region, token } satisfies FromServer);
 
+  let loop: ReturnType<typeof monitorEventLoopDelay> | undefined;
+  let pgCpu0 = 0;
   process.on('message', async (m: ToServer) => {
     if (m.cmd === 'stop') {
       await server.close();
@@ -125,57 +244,122 @@ async function serverMain(): Promise<void> {
         cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
       } satisfies FromServer);
     }
-    if (m.cmd === 'write') {
-      const total = Math.round(m.rate * m.seconds);
-      const done: { position: number; at: number }[] = [];
-      const commitMs: number[] = [];
-      const start = performance.now();
-      const inFlight = new Set<Promise<void>>();
-      const loop = monitorEventLoopDelay({ resolution: 1 });
+    if (m.cmd === 'measure') {
+      loop = monitorEventLoopDelay({ resolution: 1 });
       loop.enable();
-      for (let i = 0; i < total; i++) {
-        const due = start + (i * 1000) / m.rate;
-        const wait = due - performance.now();
-        if (wait > 0) await sleep(wait);
-        const p = (async () => {
-          const t0 = nowUs();
-          const r = await executeCommand(db, {
-            command: {
-              type: 'CreateNode',
-              regionId: region,
-              title: `bench ${t0}`,
-              point: [7.41 + (i % 100) * 0.0003, 43.725 + Math.floor(i / 100) * 0.0001],
-              authorRoleId,
-            },
-            actor: authorRoleId,
-          });
-          outbox.nudge();
-          const at = nowUs();
-          commitMs.push((at - t0) / 1000);
-          done.push({ position: r.events[0]!.position, at });
-        })();
-        inFlight.add(p);
-        void p.finally(() => inFlight.delete(p));
-      }
-      await Promise.all(inFlight);
-      loop.disable();
-      done.sort((a, b) => a.position - b.position);
-      const positions = done.map((d) => d.position);
-      const committedUs = done.map((d) => d.at);
-      const loopDelayMs = {
-        p50: loop.percentile(50) / 1e6,
-        p99: loop.percentile(99) / 1e6,
-        max: loop.max / 1e6,
-      };
+      timer.reset();
+      pgCpu0 = await backendCpuMs(db);
+      send(process, { kind: 'measuring' } satisfies FromServer);
+    }
+    if (m.cmd === 'measured') {
+      loop!.disable();
       send(process, {
-        kind: 'written',
-        positions,
-        committedUs,
-        commitMs,
-        loopDelayMs,
+        kind: 'measured',
+        loopDelayMs: {
+          p50: loop!.percentile(50) / 1e6,
+          p99: loop!.percentile(99) / 1e6,
+          max: loop!.max / 1e6,
+        },
+        tx: timer.summary(),
+        pgCpuMs: (await backendCpuMs(db)) - pgCpu0,
       } satisfies FromServer);
     }
   });
+}
+
+// ---- the writer (in the driver process) ------------------------------------------------------------------------
+
+interface Written {
+  /** in position order, with each one's 201 arrival (µs on the monotonic clock) */
+  positions: number[];
+  committedUs: number[];
+  /** POST → 201, ms */
+  commitMs: number[];
+  /** answers other than 201, by status */
+  failures: Record<string, number>;
+}
+
+/** POSTs `rate` nodes a second for `seconds` to the write API, on kept-alive connections, as a browser would. */
+async function writeLoad(
+  url: string,
+  token: string,
+  region: string,
+  rate: number,
+  seconds: number,
+): Promise<Written> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const target = new URL('/api/nodes', url);
+  const post = (body: string) =>
+    new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = http.request(
+        target,
+        {
+          method: 'POST',
+          agent,
+          headers: {
+            authorization: `Bearer ${token}`,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  const total = Math.round(rate * seconds);
+  const done: { position: number; at: number }[] = [];
+  const commitMs: number[] = [];
+  const failures: Record<string, number> = {};
+  const start = performance.now();
+  const inFlight = new Set<Promise<void>>();
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    const p = (async () => {
+      const t0 = nowUs();
+      const body = JSON.stringify({
+        regionId: region,
+        title: `bench ${t0}`,
+        point: [7.41 + (i % 100) * 0.0003, 43.725 + Math.floor(i / 100) * 0.0001],
+      });
+      let status: number;
+      let text = '';
+      try {
+        ({ status, text } = await post(body));
+      } catch (err) {
+        status = 0;
+        text = String(err);
+      }
+      const at = nowUs();
+      if (status !== 201) {
+        failures[status] = (failures[status] ?? 0) + 1;
+        if (failures[status] === 1) log(`  a write got ${status}: ${text.slice(0, 200)}`);
+        return;
+      }
+      commitMs.push((at - t0) / 1000);
+      done.push({ position: (JSON.parse(text) as { position: number }).position, at });
+    })();
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+  }
+  await Promise.all(inFlight);
+  agent.destroy();
+  done.sort((a, b) => a.position - b.position);
+  return {
+    positions: done.map((d) => d.position),
+    committedUs: done.map((d) => d.at),
+    commitMs,
+    failures,
+  };
 }
 
 // ---- a client process ------------------------------------------------------------------------------------------
@@ -339,7 +523,7 @@ async function main(): Promise<void> {
       ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE_DIR}`]
       : [];
     const server = spawn('server', ['--expose-gc', ...profile]);
-    const { url, region } = await next<Extract<FromServer, { kind: 'ready' }>>(server, 'ready');
+    const { url, region, token } = await next<Extract<FromServer, { kind: 'ready' }>>(server, 'ready');
     const procs = Array.from({ length: PROCS }, () => spawn('clients'));
     // The clients stand in for browsers on other machines: on this one they must not starve the server and its
     // database of CPU, so they run at a lower priority (NICE, default 10; 0 to compare).
@@ -364,8 +548,13 @@ async function main(): Promise<void> {
     send(server, { cmd: 'rss' } satisfies ToServer);
     const cpu0 = (await next<Extract<FromServer, { kind: 'rss' }>>(server, 'rss')).cpuMs;
     const wall0 = performance.now();
-    send(server, { cmd: 'write', rate: RATE, seconds: SECONDS } satisfies ToServer);
-    const written = await next<Extract<FromServer, { kind: 'written' }>>(server, 'written');
+    send(server, { cmd: 'measure' } satisfies ToServer);
+    await next(server, 'measuring');
+    const driverCpu0 = process.cpuUsage();
+    const written = await writeLoad(url, token, region, RATE, SECONDS);
+    const driverCpu = process.cpuUsage(driverCpu0);
+    send(server, { cmd: 'measured' } satisfies ToServer);
+    const measured = await next<Extract<FromServer, { kind: 'measured' }>>(server, 'measured');
     send(server, { cmd: 'rss' } satisfies ToServer);
     const cpu1 = (await next<Extract<FromServer, { kind: 'rss' }>>(server, 'rss')).cpuMs;
     const wallS = (performance.now() - wall0) / 1000;
@@ -426,13 +615,15 @@ async function main(): Promise<void> {
     await Promise.all(procs.map((p) => next(p, 'closed')));
 
     const ms = (us: number) => (us / 1000).toFixed(1);
+    const failed = Object.values(written.failures).reduce((a, n) => a + n, 0);
+    const f2 = (x: { p50: number; p99: number }) => `${x.p50.toFixed(1)} (${x.p99.toFixed(1)})`;
     const mb = (b: number) => (b / 1024 / 1024).toFixed(0);
     const p99 = quantile(all, 0.99) / 1000;
     const rows: [string, string, string][] = [
       [
-        'writes (CreateNode, committed + nudged)',
-        `${written.positions.length} at ${RATE}/s for ${SECONDS} s`,
-        '',
+        'writes (POST /api/nodes → 201 after commit)',
+        `${written.positions.length} at ${RATE}/s for ${SECONDS} s${failed ? `; ${failed} failed ${JSON.stringify(written.failures)}` : ''}`,
+        failed ? 'FAIL' : '',
       ],
       ['subscribed WebSocket clients', String(CLIENTS), ''],
       ['deliveries', `${deliveries} (expected ${written.positions.length * CLIENTS})`, ''],
@@ -447,13 +638,23 @@ async function main(): Promise<void> {
         p99 < 50 ? 'ok (p99 < 50 ms)' : 'MISSED (p99 < 50 ms)',
       ],
       [
-        '  of which commit → client p50 / p99 / max',
+        '  of which 201 → client p50 / p99 / max',
         `${ms(quantile(afterCommit, 0.5))} / ${ms(quantile(afterCommit, 0.99))} / ${ms(afterCommit[afterCommit.length - 1] ?? NaN)} ms`,
         '(publish, bus, fan-out)',
       ],
       [
-        '  and the write’s commit p50 / p99',
+        '  and the write (POST → 201) p50 / p99',
         `${quantile(commits, 0.5).toFixed(1)} / ${quantile(commits, 0.99).toFixed(1)} ms`,
+        '',
+      ],
+      [
+        '  write transactions (commands each; statements while locked)',
+        `${measured.tx.count} (${(written.positions.length / Math.max(1, measured.tx.count)).toFixed(2)}; ${measured.tx.statements.toFixed(1)})`,
+        '',
+      ],
+      [
+        '    connection wait / head-lock wait / lock held, p50 (p99)',
+        `${f2(measured.tx.connect)} / ${f2(measured.tx.lockWait)} / ${f2(measured.tx.held)} ms`,
         '',
       ],
       [
@@ -463,12 +664,16 @@ async function main(): Promise<void> {
       ],
       [
         'server event-loop delay p50 / p99 / max',
-        `${written.loopDelayMs.p50.toFixed(1)} / ${written.loopDelayMs.p99.toFixed(1)} / ${written.loopDelayMs.max.toFixed(1)} ms`,
+        `${measured.loopDelayMs.p50.toFixed(1)} / ${measured.loopDelayMs.p99.toFixed(1)} / ${measured.loopDelayMs.max.toFixed(1)} ms`,
         '',
       ],
       [
-        'CPU during the writes: server / clients',
-        `${((cpu1 - cpu0) / 1000 / wallS).toFixed(2)} / ${(
+        'CPU during the writes: server / its PostgreSQL backends / writer / clients',
+        `${((cpu1 - cpu0) / 1000 / wallS).toFixed(2)} / ${(measured.pgCpuMs / 1000 / wallS).toFixed(2)} / ${(
+          (driverCpu.user + driverCpu.system) /
+          1e6 /
+          wallS
+        ).toFixed(2)} / ${(
           reports.reduce((a, r) => a + r.cpuMs, 0) / 1000 / wallS -
           opened.reduce((a, o) => a + o.cpuMs, 0) / 1000 / wallS
         ).toFixed(2)} cores`,
@@ -488,7 +693,7 @@ async function main(): Promise<void> {
     for (const [a, b, c] of rows) console.log(`${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`);
     send(server, { cmd: 'stop' } satisfies ToServer);
     await new Promise((r) => server.once('exit', r));
-    if (lost || duplicated) process.exitCode = 1;
+    if (lost || duplicated || failed) process.exitCode = 1;
   } finally {
     for (const c of children) if (c.exitCode === null) c.kill();
     await database.drop();

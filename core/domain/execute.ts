@@ -2,11 +2,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/adapter.js';
 import { UserError } from '../errors.js';
-import { ConflictError, requestHash, withWriteSession, type WriteSession } from '../eventstore.js';
+import {
+  ConflictError,
+  requestHash,
+  withWriteSession,
+  type IdempotencyRecord,
+  type WriteSession,
+} from '../eventstore.js';
 import { homeSalt } from '../privacy/salt.js';
 import { emptyKeys } from '../projections/state.js';
 import { parseCommand, type Command } from './commands.js';
-import { decide, keysForCommand, streamsOfKeys } from './decide.js';
+import { decide, keysForCommand, streamsOfKeys, type Decision } from './decide.js';
 import { newId } from './ids.js';
 import { metadataSchema, describeIssues, type EventMetadata, type StoredEvent } from './schemas.js';
 
@@ -40,14 +46,21 @@ export interface CommandResult {
   note?: string;
 }
 
-interface Prepared {
+/** A command validated and stamped, ready to run in a write session. */
+export interface PreparedCommand {
   command: Command;
   metadata: EventMetadata;
   at: string;
   hash: string | undefined;
 }
 
-function prepare(env: CommandEnvelope, index: number, clock: () => Date, many: boolean): Prepared {
+/** Validates an envelope (UserError naming `commands[index]`, or `command` when not `many`) and fixes its time. */
+export function prepareCommand(
+  env: CommandEnvelope,
+  index: number,
+  clock: () => Date,
+  many: boolean,
+): PreparedCommand {
   const where = many ? `commands[${index}]` : 'command';
   const command = parseCommand(env.command, where);
   const meta = metadataSchema.safeParse({
@@ -78,7 +91,7 @@ export async function executeCommands(
   ctx: ExecContext = {},
 ): Promise<CommandResult[]> {
   const clock = ctx.clock ?? (() => new Date());
-  const prepared = envelopes.map((e, i) => prepare(e, i, clock, envelopes.length > 1));
+  const prepared = envelopes.map((e, i) => prepareCommand(e, i, clock, envelopes.length > 1));
   return withWriteSession(db, (session) => runPrepared(session, prepared, ctx));
 }
 
@@ -93,43 +106,86 @@ export async function executeCommand(
 
 async function runPrepared(
   session: WriteSession,
-  prepared: Prepared[],
+  prepared: PreparedCommand[],
   ctx: ExecContext,
 ): Promise<CommandResult[]> {
-  const keys = emptyKeys();
-  for (const p of prepared) keysForCommand(p.command, keys);
-  await session.state.load(session.tx, keys);
-  await session.loadStreams(streamsOfKeys(keys));
-  const seen = await session.idempotencyRecords(
-    prepared.flatMap((p) => (p.metadata.idempotencyKey ? [p.metadata.idempotencyKey] : [])),
-  );
-  const needsSalt = prepared.some((p) => p.command.type === 'PlaceRoleHome');
-  const salt = needsSalt ? (ctx.salt ?? (await homeSalt(session.tx))) : '';
-  const makeId = ctx.newId ?? newId;
-  const makeEventId = ctx.newEventId ?? randomUUID;
-
+  const run = await SessionCommands.open(session, prepared, ctx);
   const results: CommandResult[] = [];
-  for (const p of prepared) {
+  for (const p of prepared) results.push(await run.run(p));
+  return results;
+}
+
+/**
+ * The commands of one write session, run one at a time in order after one preload of what they all read.
+ * run() does the steps in order; a caller that must tell a refusal from a failure (the CommandBatcher) calls
+ * them one by one: replayOf() and decide() are pure and stage nothing, load() and apply() talk to the database.
+ */
+export class SessionCommands {
+  private constructor(
+    private readonly session: WriteSession,
+    private readonly seen: Map<string, IdempotencyRecord>,
+    private readonly salt: string,
+    private readonly ctx: ExecContext,
+  ) {}
+
+  /** Loads the rows, stream versions and idempotency records the commands read, and the salt if needed. */
+  static async open(
+    session: WriteSession,
+    prepared: PreparedCommand[],
+    ctx: ExecContext,
+  ): Promise<SessionCommands> {
+    const keys = emptyKeys();
+    for (const p of prepared) keysForCommand(p.command, keys);
+    await session.state.load(session.tx, keys);
+    await session.loadStreams(streamsOfKeys(keys));
+    const seen = await session.idempotencyRecords(
+      prepared.flatMap((p) => (p.metadata.idempotencyKey ? [p.metadata.idempotencyKey] : [])),
+    );
+    const needsSalt = prepared.some((p) => p.command.type === 'PlaceRoleHome');
+    const salt = needsSalt ? (ctx.salt ?? (await homeSalt(session.tx))) : '';
+    return new SessionCommands(session, seen, salt, ctx);
+  }
+
+  /** All steps for one command. */
+  async run(p: PreparedCommand): Promise<CommandResult> {
+    const replay = this.replayOf(p);
+    if (replay) return replay;
+    await this.load(p);
+    return this.apply(p, this.decide(p));
+  }
+
+  /** The first result when the idempotency key was seen (in the store or earlier in this session). */
+  replayOf(p: PreparedCommand): CommandResult | undefined {
     const key = p.metadata.idempotencyKey;
-    if (key) {
-      const first = seen.get(key);
-      if (first) {
-        if (first.requestHash !== p.hash)
-          throw new ConflictError(`idempotency key ${key} was used for a different request`);
-        results.push({ ...(first.result as CommandResult), replayed: true });
-        continue;
-      }
-    }
+    const first = key ? this.seen.get(key) : undefined;
+    if (!first) return undefined;
+    if (first.requestHash !== p.hash)
+      throw new ConflictError(`idempotency key ${key} was used for a different request`);
+    return { ...(first.result as CommandResult), replayed: true };
+  }
+
+  /** Loads what this command reads (already loaded by open(); cheap unless an earlier command added rows). */
+  async load(p: PreparedCommand): Promise<void> {
     const one = emptyKeys();
     keysForCommand(p.command, one);
-    await session.state.load(session.tx, one);
-    await session.loadStreams(streamsOfKeys(one));
-    const decision = decide(p.command, session.state, {
+    await this.session.state.load(this.session.tx, one);
+    await this.session.loadStreams(streamsOfKeys(one));
+  }
+
+  /** The command's events from the current state; a RejectedError when the invariants refuse it. */
+  decide(p: PreparedCommand): Decision {
+    return decide(p.command, this.session.state, {
       now: p.at,
       actor: p.metadata.actor,
-      salt,
-      newId: makeId,
+      salt: this.salt,
+      newId: this.ctx.newId ?? newId,
     });
+  }
+
+  /** Stages the decided events (later commands see them) and remembers the idempotency key. */
+  async apply(p: PreparedCommand, decision: Decision): Promise<CommandResult> {
+    const session = this.session;
+    const makeEventId = this.ctx.newEventId ?? randomUUID;
     const stored: StoredEvent[] = [];
     for (const event of decision.events) {
       stored.push(
@@ -138,7 +194,7 @@ async function runPrepared(
           metadata: p.metadata,
           occurredAt: p.at,
           eventId: makeEventId(),
-          recordedAt: ctx.recordedAt === 'occurred' ? p.at : undefined,
+          recordedAt: this.ctx.recordedAt === 'occurred' ? p.at : undefined,
         }),
       );
     }
@@ -155,11 +211,11 @@ async function runPrepared(
       ids: decision.ids,
     };
     if (decision.note) result.note = decision.note;
-    results.push(result);
+    const key = p.metadata.idempotencyKey;
     if (key && p.hash) {
       session.rememberIdempotency(key, p.hash, result, stored);
-      seen.set(key, { requestHash: p.hash, result });
+      this.seen.set(key, { requestHash: p.hash, result });
     }
+    return result;
   }
-  return results;
 }

@@ -1,14 +1,16 @@
 // The write API (`/api/…`): create nodes, spin threads, open proposals, vote — for participants with a session
 // token and partner sites with signed requests acting for the roles they registered — plus `GET /api/me` and the
 // public `GET /api/nodes/{id}`. Every write is rate-limited, validated strictly, idempotent (Idempotency-Key)
-// and committed to the event store before it is acknowledged; then the outbox publisher is nudged.
+// and committed to the event store before it is acknowledged (concurrent writes share one transaction: the
+// CommandBatcher), then the outbox publisher is nudged.
 import type { IncomingMessage } from 'node:http';
 import type { Request, Response, Router } from 'express';
 import { Counter } from 'prom-client';
 import type { z } from 'zod';
 import type { Command } from '../../core/domain/commands.js';
 import { RejectedError } from '../../core/domain/decide.js';
-import { executeCommand, type CommandResult } from '../../core/domain/execute.js';
+import { CommandBatcher } from '../../core/domain/batcher.js';
+import type { CommandResult } from '../../core/domain/execute.js';
 import { ID_PATTERN } from '../../core/domain/ids.js';
 import { provide, type ServeContext, type ServeModule } from '../context.js';
 import { HttpError, sendJson } from '../http.js';
@@ -96,6 +98,8 @@ export function createApiModule(ctx: ServeContext, options: ApiOptions = {}): Se
     now,
   });
   provide(ctx, 'origins', createOriginPolicy(db, logger));
+  // group commit: writes that arrive while one transaction is in flight commit together in the next
+  const commands = new CommandBatcher(db);
   const limited = new Counter({
     name: 'weft_api_rate_limited_total',
     help: 'Writes refused with 429, by the bucket that was full',
@@ -185,7 +189,7 @@ export function createApiModule(ctx: ServeContext, options: ApiOptions = {}): Se
         const key = idempotencyKey(req);
         let result: CommandResult;
         try {
-          result = await executeCommand(db, {
+          result = await commands.submit({
             command,
             actor: who.actor,
             // keys are the caller's own: two callers choosing the same key never meet
@@ -251,6 +255,9 @@ export function createApiModule(ctx: ServeContext, options: ApiOptions = {}): Se
 
   return {
     name: 'api',
+    async close() {
+      await commands.close();
+    },
     routes(router: Router) {
       router.get('/api/me', me);
       router.get('/api/nodes/:nodeId', node);
