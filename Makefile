@@ -36,7 +36,7 @@ tiles: setup
 	$(WEFT) build base --region $(REGION)
 
 ## make bench: every benchmark, each side by side with its peer
-bench: bench-tiles bench-base bench-events bench-analytics bench-activity bench-serve
+bench: bench-tiles bench-base bench-events bench-analytics bench-activity bench-serve bench-live bench-viewer
 
 bench-tiles: setup
 	@bash scripts/setup.sh --bench
