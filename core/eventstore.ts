@@ -11,9 +11,9 @@ import {
   type EventMetadata,
   type StoredEvent,
 } from './domain/schemas.js';
-import type { StreamType } from './domain/ids.js';
+import { streamId as streamIdOf, type StreamType } from './domain/ids.js';
 import { applyEvent, keysForEvents } from './projections/reduce.js';
-import { ProjectionState } from './projections/state.js';
+import { ProjectionState, type RowWrite } from './projections/state.js';
 import { CORE_PROJECTOR } from './projections/tables.js';
 import { canonicalJson, sha256Hex } from './json.js';
 
@@ -155,14 +155,21 @@ export class WriteSession {
   }
 
   static async open(tx: Queryable): Promise<WriteSession> {
-    const { rows } = await tx.query<{ position: number; now: Date }>(
-      `SELECT position, date_trunc('milliseconds', now()) AS now FROM event_log_head WHERE id FOR UPDATE`,
+    // the checkpoint rides on the locking statement's round trip, but it is read from the statement's snapshot,
+    // taken before any wait for the lock: it may be older than the head we lock. Every checkpoint write holds the
+    // head lock and only moves it forward, never past the head; so a checkpoint read at the head is current, and
+    // only one behind it needs a second look (a separate statement, which sees what the writer we waited for
+    // committed)
+    const { rows } = await tx.query<{ position: number; now: Date; checkpoint: number | null }>(
+      `SELECT position, date_trunc('milliseconds', now()) AS now,
+         (SELECT c.position FROM projection_checkpoints c WHERE c.name = $1) AS checkpoint
+       FROM event_log_head WHERE id FOR UPDATE`,
+      [CORE_PROJECTOR],
     );
     const row = rows[0]!;
     const session = new WriteSession(tx, row.position, row.now.toISOString());
-    // a separate statement, so it sees what the writer we may have waited for committed (a subquery in the
-    // locking statement would read the snapshot taken before the wait)
-    const at = await checkpoint(tx);
+    let at = row.checkpoint ?? 0;
+    if (at < row.position) at = await checkpoint(tx);
     if (at < row.position) await session.catchUpProjections(at);
     return session;
   }
@@ -194,6 +201,19 @@ export class WriteSession {
     );
     for (const id of missing) this.versions.set(id, 0);
     for (const r of rows) this.versions.set(r.stream_id, r.version);
+  }
+
+  /**
+   * A stream whose id a command has just minted (a fresh random id): it has no events and no projection row yet,
+   * so stage() needs to load neither. Were the id ever taken, the events' unique (stream, version) would refuse
+   * the commit as a whole (ConflictError).
+   */
+  markNew(type: 'role' | 'node' | 'proposal', id: string): void {
+    const stream = streamIdOf(type, id);
+    if (!this.versions.has(stream)) this.versions.set(stream, 0);
+    const rows =
+      type === 'role' ? this.state.roles : type === 'node' ? this.state.nodes : this.state.proposals;
+    if (!rows.has(id)) rows.set(id, null);
   }
 
   async streamVersion(streamId: string): Promise<number> {
@@ -259,53 +279,66 @@ export class WriteSession {
     return stored;
   }
 
-  /** Writes the staged events, projection rows, outbox rows, idempotency keys and the new head. */
+  /**
+   * Writes the staged events, projection rows, outbox rows, idempotency keys and the new head: for a small session
+   * (a live write) all in one statement of data-modifying CTEs, one round trip.
+   */
   async commit(): Promise<void> {
-    const tx = this.tx;
+    try {
+      for (const group of combineWrites(this.writes())) await this.tx.query(group.sql, group.params);
+    } catch (err) {
+      const table = (err as { table?: unknown }).table;
+      if (sqlState(err) === UNIQUE_VIOLATION && (table === undefined || table === 'events')) {
+        throw new ConflictError(
+          `a concurrent append took the same stream version or event id; retry (${String(err)})`,
+        );
+      }
+      throw err;
+    }
+  }
+
+  /** The statements of commit(), in the order they used to be sent one by one. */
+  private writes(): RowWrite[] {
+    const writes: RowWrite[] = [];
     for (let i = 0; i < this.staged.length; i += CHUNK) {
       const chunk = this.staged.slice(i, i + CHUNK);
-      const columns = [
-        chunk.map((e) => e.position),
-        chunk.map((e) => e.eventId),
-        chunk.map((e) => e.streamId),
-        chunk.map((e) => e.streamType),
-        chunk.map((e) => e.version),
-        chunk.map((e) => e.type),
-        chunk.map((e) => JSON.stringify(e.payload)),
-        chunk.map((e) => JSON.stringify(e.metadata)),
-        chunk.map((e) => e.occurredAt),
-        chunk.map((e) => e.recordedAt),
-      ];
-      try {
-        await tx.query(EVENT_INSERT, columns);
-      } catch (err) {
-        if (sqlState(err) === UNIQUE_VIOLATION) {
-          throw new ConflictError(
-            `a concurrent append took the same stream version or event id; retry (${String(err)})`,
-          );
-        }
-        throw err;
-      }
+      writes.push({
+        sql: EVENT_INSERT,
+        params: [
+          chunk.map((e) => e.position),
+          chunk.map((e) => e.eventId),
+          chunk.map((e) => e.streamId),
+          chunk.map((e) => e.streamType),
+          chunk.map((e) => e.version),
+          chunk.map((e) => e.type),
+          chunk.map((e) => JSON.stringify(e.payload)),
+          chunk.map((e) => JSON.stringify(e.metadata)),
+          chunk.map((e) => e.occurredAt),
+          chunk.map((e) => e.recordedAt),
+        ],
+        rows: chunk.length,
+      });
     }
     if (this.staged.length) {
-      await tx.query(
-        'INSERT INTO outbox (first_position, last_position, topics) VALUES ($1, $2, $3::text[])',
-        [this.staged[0]!.position, this.staged.at(-1)!.position, [...new Set(this.topics)].sort()],
-      );
+      writes.push({
+        sql: 'INSERT INTO outbox (first_position, last_position, topics) VALUES ($1, $2, $3::text[])',
+        params: [this.staged[0]!.position, this.staged.at(-1)!.position, [...new Set(this.topics)].sort()],
+        rows: 1,
+      });
     }
-    await this.state.flush(tx);
+    writes.push(...this.state.takeWrites());
     // the last private write per role wins (place then clear in one batch = cleared)
     const homes = new Map(this.privateHomes.map((h) => [h.roleId, h]));
     const placed = [...homes.values()].filter((h) => h.home);
     const cleared = [...homes.values()].filter((h) => !h.home).map((h) => h.roleId);
     if (placed.length) {
-      await tx.query(
-        `INSERT INTO role_homes_private (role_id, lon, lat, home_hash, placed_at)
+      writes.push({
+        sql: `INSERT INTO role_homes_private (role_id, lon, lat, home_hash, placed_at)
          SELECT role_id, lon, lat, home_hash, placed_at FROM json_to_recordset($1::json)
            AS r(role_id text, lon double precision, lat double precision, home_hash text, placed_at timestamptz)
          ON CONFLICT (role_id) DO UPDATE SET lon = EXCLUDED.lon, lat = EXCLUDED.lat,
            home_hash = EXCLUDED.home_hash, placed_at = EXCLUDED.placed_at`,
-        [
+        params: [
           JSON.stringify(
             placed.map((h) => ({
               role_id: h.roleId,
@@ -316,28 +349,61 @@ export class WriteSession {
             })),
           ),
         ],
-      );
+        rows: placed.length,
+      });
     }
-    if (cleared.length)
-      await tx.query('DELETE FROM role_homes_private WHERE role_id = ANY($1::text[])', [cleared]);
+    if (cleared.length) {
+      writes.push({
+        sql: 'DELETE FROM role_homes_private WHERE role_id = ANY($1::text[])',
+        params: [cleared],
+        rows: cleared.length,
+      });
+    }
     if (this.idempotency.length) {
-      await tx.query(
-        `INSERT INTO idempotency_keys (key, request_hash, result, first_position, last_position, recorded_at)
+      writes.push({
+        sql: `INSERT INTO idempotency_keys (key, request_hash, result, first_position, last_position, recorded_at)
          SELECT key, hash, result, first, last, now()
          FROM json_to_recordset($1::json) AS r(key text, hash text, result jsonb, first bigint, last bigint)`,
-        [JSON.stringify(this.idempotency)],
-      );
+        params: [JSON.stringify(this.idempotency)],
+        rows: this.idempotency.length,
+      });
     }
     if (this.position !== this.head) {
-      // the new head, and the projections' checkpoint with it, in one statement
-      await tx.query(
-        `WITH head AS (UPDATE event_log_head SET position = $1 WHERE id)
-         INSERT INTO projection_checkpoints (name, position, updated_at) VALUES ($2, $1, now())
+      // the new head, and the projections' checkpoint with it
+      writes.push(
+        { sql: 'UPDATE event_log_head SET position = $1 WHERE id', params: [this.position], rows: 0 },
+        {
+          sql: `INSERT INTO projection_checkpoints (name, position, updated_at) VALUES ($1, $2, now())
          ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = EXCLUDED.updated_at`,
-        [this.position, CORE_PROJECTOR],
+          params: [CORE_PROJECTOR, this.position],
+          rows: 0,
+        },
       );
     }
+    return writes;
   }
+}
+
+/** Rows a commit writes at most to send them as one statement; a larger one (an import, a seed) goes one by one. */
+const COMBINE_ROWS = 2000;
+
+/**
+ * The statements of a commit as one statement of data-modifying CTEs (`WITH w0 AS (INSERT …), w1 AS (…)
+ * SELECT 1`, parameters renumbered): one round trip instead of one per statement. The CTEs share one snapshot and
+ * none reads what another writes (no foreign keys, no row written twice), so the outcome is the same as sending
+ * them one by one, and a failing one fails the statement. Large commits keep one statement each (their round trips
+ * do not matter, and each stays a bounded piece).
+ */
+export function combineWrites(writes: readonly RowWrite[]): { sql: string; params: unknown[] }[] {
+  const rows = writes.reduce((n, w) => n + w.rows, 0);
+  if (writes.length < 2 || rows > COMBINE_ROWS) return writes.map((w) => ({ sql: w.sql, params: w.params }));
+  const params: unknown[] = [];
+  const ctes = writes.map((w, i) => {
+    const offset = params.length;
+    params.push(...w.params);
+    return `w${i} AS (${w.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`)})`;
+  });
+  return [{ sql: `WITH ${ctes.join(',\n')}\nSELECT 1`, params }];
 }
 
 /** Runs `fn` in a write session and commits it, all in one transaction. */

@@ -115,12 +115,22 @@ async function runPrepared(
   return results;
 }
 
+interface Minted {
+  type: 'role' | 'node' | 'proposal';
+  id: string;
+}
+
+const MINTED_STREAM = { r: 'role', n: 'node', p: 'proposal' } as const;
+
 /**
  * The commands of one write session, run one at a time in order after one preload of what they all read.
  * run() does the steps in order; a caller that must tell a refusal from a failure (the CommandBatcher) calls
  * them one by one: replayOf() and decide() are pure and stage nothing, load() and apply() talk to the database.
  */
 export class SessionCommands {
+  /** The ids each decision minted (a fresh random id each: a new stream). */
+  private readonly minted = new WeakMap<Decision, Minted[]>();
+
   private constructor(
     private readonly session: WriteSession,
     private readonly seen: Map<string, IdempotencyRecord>,
@@ -174,18 +184,28 @@ export class SessionCommands {
 
   /** The command's events from the current state; a RejectedError when the invariants refuse it. */
   decide(p: PreparedCommand): Decision {
-    return decide(p.command, this.session.state, {
+    const mint = this.ctx.newId ?? newId;
+    const minted: Minted[] = [];
+    const decision = decide(p.command, this.session.state, {
       now: p.at,
       actor: p.metadata.actor,
       salt: this.salt,
-      newId: this.ctx.newId ?? newId,
+      newId: (prefix) => {
+        const id = mint(prefix);
+        minted.push({ type: MINTED_STREAM[prefix], id });
+        return id;
+      },
     });
+    if (minted.length) this.minted.set(decision, minted);
+    return decision;
   }
 
   /** Stages the decided events (later commands see them) and remembers the idempotency key. */
   async apply(p: PreparedCommand, decision: Decision): Promise<CommandResult> {
     const session = this.session;
     const makeEventId = this.ctx.newEventId ?? randomUUID;
+    // the streams whose ids the command minted are new: stage() needs to load nothing for them
+    for (const m of this.minted.get(decision) ?? []) session.markNew(m.type, m.id);
     const stored: StoredEvent[] = [];
     for (const event of decision.events) {
       stored.push(

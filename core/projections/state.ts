@@ -210,19 +210,33 @@ export class ProjectionState {
 
   /** Writes every changed row (upserts) and the new timeline rows; the state stays usable afterwards. */
   async flush(q: Queryable): Promise<void> {
+    for (const w of this.takeWrites()) await q.query(w.sql, w.params);
+  }
+
+  /**
+   * The statements flush() would send (one upsert per changed table, then the timeline, in chunks), for a caller
+   * that sends them itself; the rows count as written (taken from the dirty sets) once this returns.
+   */
+  takeWrites(): RowWrite[] {
     const names: Keyed[] = ['roles', 'nodes', 'threads', 'proposals', 'votes', 'regionStats'];
-    const writes: { name: Keyed; rows: object[] }[] = [];
+    const writes: RowWrite[] = [];
     for (const name of names) {
       const keys = this.dirty[name];
       if (!keys.size) continue;
       const map = this[name] as Map<string, object | null>;
       // copies: the reducers may change the rows again while they are being written
-      writes.push({ name, rows: [...keys].map((k) => ({ ...map.get(k)! })) });
+      writes.push(
+        ...rowWrites(
+          name,
+          [...keys].map((k) => ({ ...map.get(k)! })),
+          true,
+        ),
+      );
       keys.clear();
     }
     const timeline = this.takeTimeline();
-    for (const w of writes) await writeRows(q, w.name, w.rows, true);
-    if (timeline.length) await writeRows(q, 'timeline', timeline, false);
+    if (timeline.length) writes.push(...rowWrites('timeline', timeline, false));
+    return writes;
   }
 
   /** Writes only the new timeline rows. */
@@ -245,10 +259,24 @@ export class ProjectionState {
   }
 }
 
-async function writeRows(q: Queryable, name: TableName, rows: object[], update: boolean): Promise<void> {
+/** One statement of a flush: its SQL, parameters and how many rows it writes. */
+export interface RowWrite {
+  sql: string;
+  params: unknown[];
+  rows: number;
+}
+
+function rowWrites(name: TableName, rows: object[], update: boolean): RowWrite[] {
   const spec = TABLES[name];
   const sql = upsertSql(spec, update);
+  const out: RowWrite[] = [];
   for (let i = 0; i < rows.length; i += FLUSH_CHUNK) {
-    await q.query(sql, columnArrays(spec, rows.slice(i, i + FLUSH_CHUNK)));
+    const chunk = rows.slice(i, i + FLUSH_CHUNK);
+    out.push({ sql, params: columnArrays(spec, chunk), rows: chunk.length });
   }
+  return out;
+}
+
+async function writeRows(q: Queryable, name: TableName, rows: object[], update: boolean): Promise<void> {
+  for (const w of rowWrites(name, rows, update)) await q.query(w.sql, w.params);
 }

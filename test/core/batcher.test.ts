@@ -353,7 +353,7 @@ describe.skipIf(noPostgres)('CommandBatcher beside other sessions (PostgreSQL)',
 
     const batcher = new CommandBatcher(t.db);
     const first = [2, 3, 4, 5].map((s) => batcher.submit(node(s)));
-    await waitingOn('%proj_region_stats%');
+    await waitingOn('WITH w0 AS (INSERT INTO events%'); // commit(): one statement (data-modifying CTEs)
     // it is inside commit(): its events are written (uncommitted), it waits for the statistics row
     const inserting = await admin(async (c) => {
       const { rows } = await c.query(
