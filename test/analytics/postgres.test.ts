@@ -1,12 +1,12 @@
 // The analytics commands end to end on a real PostgreSQL + PostGIS database: `weft analytics export` (full, then
 // incremental) equals the database table by table, `weft analytics query` prints tables, CSV and JSON, and bad
 // input fails with one clear line.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliResult } from '../helpers/cli.js';
 import { executeCommands } from '../../core/domain/execute.js';
 import { freshPostgres, postgresUnavailable, type TestDb } from '../db/helpers.js';
 import { exportAnalytics } from '../../pipeline/analytics/export.js';
@@ -14,19 +14,9 @@ import { runQuery } from '../../pipeline/analytics/query.js';
 import { compareWithDatabase, hashTree, SEED_NOW, seedSmall } from './support.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const runner = path.join(repo, 'test/db/cli-runner.ts');
-const tsx = path.join(repo, 'node_modules/.bin/tsx');
 
-function weft(args: string[], env: Record<string, string | undefined>) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(tsx, [runner, ...args], { cwd: repo, env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+function weft(args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
+  return runCli(args, { env });
 }
 
 const unavailable = await postgresUnavailable();

@@ -1,33 +1,13 @@
 // The data commands end to end: weft db migrate, seed, events export/import, projections rebuild, repl.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliResult } from '../helpers/cli.js';
 import { freshPostgres, postgresUnavailable, type TestDb } from './helpers.js';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const runner = path.join(repo, 'test/db/cli-runner.ts');
-const tsx = path.join(repo, 'node_modules/.bin/tsx');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function weft(args: string[], env: Record<string, string | undefined>, input?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(tsx, [runner, ...args], { cwd: repo, env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
+function weft(args: string[], env: Record<string, string | undefined>, input?: string): Promise<CliResult> {
+  return runCli(args, { env, input });
 }
 
 const unavailable = await postgresUnavailable();

@@ -1,22 +1,13 @@
 // The database goes away under a stream of writes: every request answers 201 or 503 db_unavailable (never a
 // 500, never a hang), the server recovers by itself, and every write that was acknowledged is in the event store.
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_URL } from '../db/helpers.js';
+import { admin } from '../db/helpers.js';
 import type { TestServer } from './server.js';
 import { client, MONACO, participant, startApiServer, type Client } from './api-helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: ADMIN_URL });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
+const adminSql = (sql: string) => admin((c) => c.query(sql));
 
 describe('write API with the database down', () => {
   let server: TestServer;
@@ -29,7 +20,7 @@ describe('write API with the database down', () => {
     dbName = new URL(server.testDb!.url!).pathname.slice(1);
   });
   afterAll(async () => {
-    await admin(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS true`).catch(() => {});
+    await adminSql(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS true`).catch(() => {});
     await server?.stop();
   });
 
@@ -62,8 +53,8 @@ describe('write API with the database down', () => {
     expect(before).toBeGreaterThan(0);
 
     // down: no new connections, and every open one killed (in-flight transactions included)
-    await admin(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS false`);
-    await admin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${dbName}'`);
+    await adminSql(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS false`);
+    await adminSql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${dbName}'`);
     const downSince = acked.length;
     await sleep(600);
     const duringDown = acked.length - downSince;
@@ -74,7 +65,7 @@ describe('write API with the database down', () => {
     const node = await client(server.url).get(`/api/nodes/${acked[0]!.nodeId}`);
     expect(node.status).toBe(503);
 
-    await admin(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS true`);
+    await adminSql(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS true`);
     const upAt = acked.length;
     const deadline = Date.now() + 10_000;
     while (acked.length < upAt + 10 && Date.now() < deadline) await sleep(50);
