@@ -2,6 +2,7 @@
 // each code, shared by the hot path (plain node:http) and the Express routes.
 import type { ServerResponse } from 'node:http';
 import { UserError, errorMessage } from '../core/errors.js';
+import { BASE_HEADERS } from './headers.js';
 
 /** An error with an HTTP status; `code` is the stable machine-readable part. */
 export class HttpError extends UserError {
@@ -98,6 +99,7 @@ export function sendJson(
 ): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
+    ...BASE_HEADERS,
     'Content-Type': 'application/json; charset=utf-8',
     'Content-Length': Buffer.byteLength(text),
     'Cache-Control': 'no-store',

@@ -5,6 +5,7 @@ import type { NextFunction, Request, Response, Router } from 'express';
 import compression from 'compression';
 import helmet from 'helmet';
 import type { ServeContext, ServeModule } from './context.js';
+import { PUBLIC_CORS } from './headers.js';
 import { sendJson } from './http.js';
 
 /** Decides whether a browser origin may call the write API (registered partners); provided as 'origins'. */
@@ -12,24 +13,11 @@ export interface OriginPolicy {
   allowed(origin: string): Promise<boolean>;
 }
 
-/** Headers every response carries, the hot path included (Express adds helmet's full set). */
-export const BASE_HEADERS: Record<string, string> = {
-  'X-Content-Type-Options': 'nosniff',
-  'Cross-Origin-Resource-Policy': 'cross-origin',
-  'Referrer-Policy': 'no-referrer',
-};
-
 /** What Express compresses: JSON and text documents, never event streams (they must flush) or ranged bodies. */
 export function compressible(contentType: string, hasRange: boolean): boolean {
   if (hasRange) return false;
   return /^(application\/(json|javascript|geo\+json)|text\/(html|css|javascript|plain))\b/i.test(contentType);
 }
-
-/** Read-only public resources (tiles, styles, packs, fonts) may be fetched from any origin. */
-export const PUBLIC_CORS: Record<string, string> = {
-  'Access-Control-Allow-Origin': '*',
-  'Access-Control-Expose-Headers': 'ETag, Content-Range, Content-Length, Accept-Ranges, Content-Encoding',
-};
 
 const API_ALLOW_HEADERS =
   'Content-Type, Authorization, Idempotency-Key, X-Weft-Partner, X-Weft-Timestamp, X-Weft-Signature';

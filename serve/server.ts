@@ -16,7 +16,7 @@ import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { DEFAULT_MODULES } from './modules.js';
 import { clientIp, networkOf } from './net.js';
-import { BASE_HEADERS, createOpsModule, routeOf } from './ops.js';
+import { createOpsModule, routeOf } from './ops.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -45,17 +45,29 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function parseTarget(url: string | undefined): RequestTarget {
-  const raw = url ?? '/';
-  const q = raw.indexOf('?');
-  const rawPath = q < 0 ? raw : raw.slice(0, q);
-  let path: string;
-  try {
-    path = decodeURIComponent(rawPath);
-  } catch {
-    path = rawPath;
+/** The request's path (decoded) and query (parsed only when a handler asks for it). */
+class Target implements RequestTarget {
+  readonly path: string;
+  private readonly rawQuery: string;
+  private parsed?: URLSearchParams;
+  constructor(url: string | undefined) {
+    const raw = url ?? '/';
+    const q = raw.indexOf('?');
+    const rawPath = q < 0 ? raw : raw.slice(0, q);
+    let path = rawPath;
+    if (rawPath.includes('%')) {
+      try {
+        path = decodeURIComponent(rawPath);
+      } catch {
+        // a malformed escape: route on the path as sent
+      }
+    }
+    this.path = path;
+    this.rawQuery = q < 0 ? '' : raw.slice(q + 1);
   }
-  return { path, query: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)) };
+  get query(): URLSearchParams {
+    return (this.parsed ??= new URLSearchParams(this.rawQuery));
+  }
 }
 
 /** Opens what is not given, builds the modules, starts them, and listens. */
@@ -65,30 +77,22 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const logger = options.logger ?? createLogger(config);
   const owned: (() => Promise<unknown>)[] = [];
 
+  /** An adapter the server opened itself, and so closes on shutdown. */
+  const own = <T extends { close(): Promise<unknown> }>(adapter: T): T => {
+    owned.push(() => adapter.close());
+    return adapter;
+  };
   const db =
     options.db ??
-    (await (async () => {
-      const { openDb } = await import('../core/db/open.js');
-      const d = await openDb({ url: env.DATABASE_URL || undefined });
-      owned.push(() => d.close());
-      return d;
-    })());
-  const blob =
-    options.blob ??
-    (await (async () => {
-      const { openBlobStore } = await import('../core/blob/open.js');
-      const b = openBlobStore(env);
-      owned.push(() => b.close());
-      return b;
-    })());
+    own(await (await import('../core/db/open.js')).openDb({ url: env.DATABASE_URL || undefined }));
+  const blob = options.blob ?? own((await import('../core/blob/open.js')).openBlobStore(env));
   const bus =
     options.bus ??
-    (await (async () => {
-      const { openBus } = await import('../core/bus/open.js');
-      const b = openBus(env, { log: (level, message) => logger[level]({ component: 'bus' }, message) });
-      owned.push(() => b.close());
-      return b;
-    })());
+    own(
+      (await import('../core/bus/open.js')).openBus(env, {
+        log: (level, message) => logger[level]({ component: 'bus' }, message),
+      }),
+    );
   let redis = options.redis ?? undefined;
   if (options.redis === undefined && env.REDIS_URL) {
     const r = new Redis(env.REDIS_URL, {
@@ -133,7 +137,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const startNs = process.hrtime.bigint();
-    for (const [k, v] of Object.entries(BASE_HEADERS)) res.setHeader(k, v);
+    const target = new Target(req.url);
     res.once('finish', () => {
       const route = routeOf(req, res);
       ctx.metrics.observe(route, req.method ?? 'GET', res.statusCode, startNs);
@@ -143,7 +147,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
           {
             method: req.method,
             route,
-            path: parseTarget(req.url).path,
+            path: target.path,
             status: res.statusCode,
             ms: Number(process.hrtime.bigint() - startNs) / 1e6,
             net: networkOf(clientIp(req, config.trustProxy)),
@@ -151,7 +155,6 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
           'request',
         );
     });
-    const target = parseTarget(req.url);
     const next = (i: number): void => {
       for (; i < fast.length; i++) {
         let r: boolean | Promise<boolean>;

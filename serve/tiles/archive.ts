@@ -10,14 +10,13 @@ import { PMTilesReader, type RangeSource } from '../../pipeline/pmtiles/reader.j
 import { MAX_ZOOM } from '../../pipeline/pmtiles/tileid.js';
 import { HttpError } from '../http.js';
 import type { Metrics } from '../metrics.js';
-import { PUBLIC_CORS } from '../ops.js';
+import { PUBLIC_HEADER_LIST } from '../headers.js';
 import type { ProdArchive } from '../releases.js';
 import { openArchiveBytes, type ArchiveBytes } from './bytes.js';
 import type { ByteLru, LruNode } from './lru.js';
 
 /** z/x/y tiles: revalidated after a minute (a promotion changes them behind the same URL). */
 export const TILE_CACHE_CONTROL = 'public, max-age=60';
-const CORS_LIST = Object.entries(PUBLIC_CORS).flat();
 /** Leaf directories nested deeper than this are refused (as our reader does). */
 const MAX_LEAF_DEPTH = 4;
 /** A failed open is retried after this long; until then requests get the same error at once. */
@@ -283,9 +282,9 @@ export class ServedArchive {
         etag,
         'Cache-Control',
         TILE_CACHE_CONTROL,
-        ...CORS_LIST,
+        ...PUBLIC_HEADER_LIST,
       ],
-      notModified: ['ETag', etag, 'Cache-Control', TILE_CACHE_CONTROL, ...CORS_LIST],
+      notModified: ['ETag', etag, 'Cache-Control', TILE_CACHE_CONTROL, ...PUBLIC_HEADER_LIST],
     };
   }
 
@@ -295,7 +294,7 @@ export class ServedArchive {
     const inside = x >= r[z * 4]! && x <= r[z * 4 + 1]! && y >= r[z * 4 + 2]! && y <= r[z * 4 + 3]!;
     if (inside) {
       const etag = this.tileEtagPrefix + tileId + '"';
-      const headers = ['ETag', etag, 'Cache-Control', TILE_CACHE_CONTROL, ...CORS_LIST];
+      const headers = ['ETag', etag, 'Cache-Control', TILE_CACHE_CONTROL, ...PUBLIC_HEADER_LIST];
       return { status: 204, etag, body: undefined, headers, notModified: headers };
     }
     return this.notFound(`tile ${z}/${x}/${y} is outside the bounds of ${this.name}`);
@@ -311,7 +310,7 @@ export class ServedArchive {
       String(body.length),
       'Cache-Control',
       TILE_CACHE_CONTROL,
-      ...CORS_LIST,
+      ...PUBLIC_HEADER_LIST,
     ];
     return { status: 404, etag: undefined, body, headers, notModified: headers };
   }

@@ -10,7 +10,8 @@ import { regionsDir } from '../../pipeline/region.js';
 import { LAYERS, type ReleaseLayer } from '../../pipeline/releases/manifest.js';
 import { provide, type RequestTarget, type ServeContext, type ServeModule } from '../context.js';
 import { HttpError, sendJson } from '../http.js';
-import { PUBLIC_CORS, setRoute } from '../ops.js';
+import { PUBLIC_HEADERS } from '../headers.js';
+import { setRoute } from '../ops.js';
 import type { ReleaseRegistry } from '../releases.js';
 import { MemoryBudget, type ServedArchive } from './archive.js';
 import { regionEntry, tileJson } from './docs.js';
@@ -239,7 +240,7 @@ export function createTilesModule(ctx: ServeContext, options: TilesOptions = {})
   }
 
   function json(res: Response, body: unknown): void {
-    sendJson(res, 200, body, { ...NO_STORE_JSON, ...PUBLIC_CORS });
+    sendJson(res, 200, body, { ...NO_STORE_JSON, ...PUBLIC_HEADERS });
   }
 
   function routes(router: Router): void {

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { errorMessage } from '../../core/errors.js';
 import { describeError, sendJson } from '../http.js';
-import { PUBLIC_CORS } from '../ops.js';
+import { PUBLIC_HEADER_LIST, PUBLIC_HEADERS } from '../headers.js';
 import type { OpenArchive, ServedArchive, TileAnswer } from './archive.js';
 import { decideRange, ifRangeAllows, noneMatch } from '../conditional.js';
 
@@ -13,7 +13,6 @@ import { decideRange, ifRangeAllows, noneMatch } from '../conditional.js';
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** The unversioned archive URL changes with each promotion: always revalidate (a 304 is cheap). */
 export const REVALIDATE = 'public, no-cache';
-const CORS_LIST = Object.entries(PUBLIC_CORS).flat();
 /** Ranges up to this size are read into memory and sent in one piece; larger ones are streamed. */
 const READ_WHOLE_BYTES = 64 * 1024;
 
@@ -40,7 +39,12 @@ export function sendPublicError(res: ServerResponse, err: unknown, logger: Logge
     res.destroy();
     return;
   }
-  sendJson(res, d.status, { error: { code: d.code, message: d.message } }, { ...d.headers, ...PUBLIC_CORS });
+  sendJson(
+    res,
+    d.status,
+    { error: { code: d.code, message: d.message } },
+    { ...d.headers, ...PUBLIC_HEADERS },
+  );
 }
 
 /** The header lists of an archive's responses, made once per archive and cache policy. */
@@ -60,9 +64,17 @@ export function archiveHeaders(etag: string, cacheControl: string): ArchiveHeade
       etag,
       'Cache-Control',
       cacheControl,
-      ...CORS_LIST,
+      ...PUBLIC_HEADER_LIST,
     ],
-    notModified: ['ETag', etag, 'Cache-Control', cacheControl, 'Accept-Ranges', 'bytes', ...CORS_LIST],
+    notModified: [
+      'ETag',
+      etag,
+      'Cache-Control',
+      cacheControl,
+      'Accept-Ranges',
+      'bytes',
+      ...PUBLIC_HEADER_LIST,
+    ],
   };
 }
 
@@ -114,7 +126,7 @@ export function writeArchive(
         'bytes',
         'ETag',
         a.etag,
-        ...CORS_LIST,
+        ...PUBLIC_HEADER_LIST,
       ]);
       res.end(body);
       return;

@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { RequestTarget } from '../context.js';
 import { sendJson } from '../http.js';
-import { PUBLIC_CORS, setRoute } from '../ops.js';
+import { noneMatch } from '../conditional.js';
+import { PUBLIC_HEADERS } from '../headers.js';
+import { setRoute } from '../ops.js';
 
 export const FONT_ROUTE = '/fonts/{fontstack}/{range}.pbf';
 const PREFIX = '/fonts/';
@@ -118,7 +120,7 @@ export function createFontServer(dir: string = defaultGlyphsDir()): FontServer {
   };
 
   const notFound = (res: ServerResponse, status: number, code: string, message: string): true => {
-    sendJson(res, status, { error: { code, message } }, PUBLIC_CORS);
+    sendJson(res, status, { error: { code, message } }, PUBLIC_HEADERS);
     return true;
   };
 
@@ -156,10 +158,9 @@ export function createFontServer(dir: string = defaultGlyphsDir()): FontServer {
         'Cache-Control': CACHE_CONTROL,
         ETag: b.etag,
         Vary: 'Accept-Encoding',
-        ...PUBLIC_CORS,
+        ...PUBLIC_HEADERS,
       };
-      const inm = req.headers['if-none-match'];
-      if (inm && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === b.etag || t.trim() === '*')) {
+      if (noneMatch(req.headers['if-none-match'], b.etag)) {
         res.writeHead(304, headers);
         res.end();
         return true;

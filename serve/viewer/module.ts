@@ -12,7 +12,8 @@ import { listRegionIds, loadRegion, type Region } from '../../pipeline/region.js
 import { regionsDir, repoRoot } from '../../core/paths.js';
 import type { ModuleFactory, RequestTarget, ServeContext, ServeModule } from '../context.js';
 import { sendJson } from '../http.js';
-import { PUBLIC_CORS, setRoute } from '../ops.js';
+import { BASE_HEADERS, PUBLIC_HEADERS } from '../headers.js';
+import { setRoute } from '../ops.js';
 import type { ReleaseRegistry } from '../releases.js';
 import { fontsReady, serveFont } from './fonts.js';
 import { pageCsp, renderPage, type BootConfig, type RegionInfo } from './page.js';
@@ -88,6 +89,7 @@ function send(
   const gz = body.gzip && acceptsGzip(req) ? body.gzip : undefined;
   const bytes = gz ?? body.raw;
   res.writeHead(200, {
+    ...BASE_HEADERS,
     'Content-Type': body.type,
     'Content-Length': bytes.length,
     ...(body.gzip ? { Vary: 'Accept-Encoding' } : {}),
@@ -217,7 +219,7 @@ function createViewer(ctx: ServeContext, dir: string): ServeModule {
         setRoute(res, '/embed.js');
         const body = file('embed.js');
         if (!body) return false;
-        return send(req, res, body, { 'Cache-Control': SNIPPET_CACHE, ...PUBLIC_CORS });
+        return send(req, res, body, { 'Cache-Control': SNIPPET_CACHE, ...PUBLIC_HEADERS });
       }
       if (p === '/sw.js') {
         setRoute(res, '/sw.js');
@@ -229,10 +231,15 @@ function createViewer(ctx: ServeContext, dir: string): ServeModule {
         setRoute(res, '/assets/*');
         const body = ASSET_NAME.test(p) ? file(p.slice(1)) : undefined;
         if (!body) {
-          sendJson(res, 404, { error: { code: 'not_found', message: 'no such viewer asset' } }, PUBLIC_CORS);
+          sendJson(
+            res,
+            404,
+            { error: { code: 'not_found', message: 'no such viewer asset' } },
+            PUBLIC_HEADERS,
+          );
           return true;
         }
-        return send(req, res, body, { 'Cache-Control': IMMUTABLE, ...PUBLIC_CORS });
+        return send(req, res, body, { 'Cache-Control': IMMUTABLE, ...PUBLIC_HEADERS });
       }
       return false;
     },

@@ -18,6 +18,10 @@ describe('operations routes', () => {
   it('answers /healthz on the hot path and /readyz with every adapter checked', async () => {
     const h = await fetch(`${s.url}/healthz`);
     expect(h.status).toBe(200);
+    // the hot path writes the base security headers itself (no Express, no helmet there)
+    expect(h.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(h.headers.get('cross-origin-resource-policy')).toBe('cross-origin');
+    expect(h.headers.get('referrer-policy')).toBe('no-referrer');
     expect(await h.json()).toMatchObject({ ok: true });
     const r = await fetch(`${s.url}/readyz`);
     expect(r.status).toBe(200);

@@ -80,6 +80,7 @@ describe('tiles over HTTP', () => {
             expect(r.headers['content-encoding']).toBe('gzip');
             expect(Number(r.headers['content-length'])).toBe(r.body.length);
             expect(r.headers['access-control-allow-origin']).toBe('*');
+            expect(r.headers['x-content-type-options']).toBe('nosniff');
             expect(sameBytes(gunzipSync(r.body), await referenceTile(ref, z, x, y))).toBe(true);
             expect(sameBytes(r.body, await ours.getTile(z, x, y))).toBe(true);
             n++;
