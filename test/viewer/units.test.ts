@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { bootJson, pageCsp, renderPage, type BootConfig } from '../../serve/viewer/page.js';
 import { chooseMode, parseViewParams, viewQuery } from '../../viewer/src/boot/params.js';
 import { LiveClient, backoffDelay, liveUrl, type SocketLike } from '../../viewer/src/full/live.js';
-import { describeNode, summaryOf } from '../../viewer/src/full/nodes.js';
+import { describeNode, inViewSummary, summaryOf } from '../../viewer/src/full/nodes.js';
 import { LIVE, kindsOf, prepareStyle, type Style } from '../../viewer/src/full/style.js';
 import { openPack } from '../../viewer/src/offline/pack.js';
 import { readTarIndex } from '../../viewer/src/offline/tar.js';
@@ -24,7 +24,8 @@ import {
   ownedFilters,
   threadTileId,
 } from '../../viewer/src/full/owned.js';
-import { inViewSummary, nodesInView, type TileOfFeatures } from '../../viewer/src/light/in-view.js';
+import { nodesInView, type TileOfFeatures } from '../../viewer/src/light/in-view.js';
+
 import { CACHES, rangeKey, route, standInPage, warmList } from '../../viewer/src/sw/rules.js';
 import { HAS_SHARED, sharedPath } from '../helpers/shared.js';
 import { tempDir } from '../helpers/tmp.js';

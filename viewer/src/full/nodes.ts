@@ -1,5 +1,5 @@
 // What the viewer says about a node: its state in words (for the screen-reader list and the panel) from the fields
-// of the activity schema (fade, threads, open_proposals). Pure.
+// of the activity schema (fade, threads, open_proposals), and the nodes-in-view summary. Pure.
 
 export interface NodeSummary {
   id: string;
@@ -46,4 +46,13 @@ export function describeNode(s: NodeSummary): string {
   ];
   if (s.presence > 0) parts.push(`${plural(s.presence, 'person', 'people')} looking`);
   return parts.join(', ');
+}
+
+/** The list's one-line summary (read by screen readers when it changes); `counted`: nodes in cells, not listed. */
+export function inViewSummary(listed: number, counted: number, shown: number): string {
+  if (listed === 0 && counted === 0) return 'No nodes in view';
+  if (listed === 0) return `${counted} ${counted === 1 ? 'node' : 'nodes'} in view (zoom in to list them)`;
+  const more = listed > shown ? ` (first ${shown} listed)` : '';
+  const cells = counted ? `, ${counted} more counted (zoom in to list them)` : '';
+  return `${listed} ${listed === 1 ? 'node' : 'nodes'} in view${more}${cells}`;
 }

@@ -11,7 +11,8 @@ import { fallbackStyle } from './fallback-style.js';
 import { GLYPHS_URL, glyphCacheAvailable, setGlyphTemplate } from './glyphs.js';
 import { LiveClient, type Delta, type GeoJsonDiff } from './live.js';
 import { WORKER_URL, maplibregl, pmtilesProtocol } from './maplibre.js';
-import { describeNode, summaryOf, type NodeSummary } from './nodes.js';
+import { NodeList } from '../node-list.js';
+import { summaryOf, type NodeSummary } from './nodes.js';
 import { Owned, ownedFilters, type TileLayer } from './owned.js';
 import { NodePanel } from './panel.js';
 import { LIVE, kindsOf, prepareStyle, type Style } from './style.js';
@@ -186,20 +187,11 @@ export async function startFull(container: HTMLElement, o: FullViewerOptions): P
   // — the list of nodes in view (screen readers) and the panel —
   const side = o.side;
   side.classList.add('weft-side');
-  const listHeading = document.createElement('h2');
-  listHeading.textContent = 'Nodes in view';
-  listHeading.id = `weft-list-heading-${Math.random().toString(36).slice(2)}`;
-  const summary = document.createElement('p');
-  summary.className = 'weft-summary';
-  summary.setAttribute('role', 'status');
-  summary.setAttribute('aria-live', 'polite');
-  const list = document.createElement('ul');
-  list.className = 'weft-node-list';
-  list.setAttribute('aria-labelledby', listHeading.id);
+  const nodeList = new NodeList();
   const panelEl = document.createElement('div');
   const createEl = document.createElement('div');
   createEl.hidden = true;
-  side.append(panelEl, createEl, listHeading, summary, list);
+  side.append(panelEl, createEl, ...nodeList.elements());
 
   const presence = new Map<string, number>();
   const mirrors = { nodes: new Mirror(), threads: new Mirror() };
@@ -210,7 +202,7 @@ export async function startFull(container: HTMLElement, o: FullViewerOptions): P
     onClose: () => {
       if (lookingAt) live?.unlook(lookingAt);
       lookingAt = undefined;
-      listHeading.focus();
+      nodeList.heading.focus();
     },
   });
   let lookingAt: string | undefined;
@@ -229,32 +221,14 @@ export async function startFull(container: HTMLElement, o: FullViewerOptions): P
       // a live feature is newer than the tile's copy of the same node
       if (!seen.has(s.id) || f.source === LIVE.nodes) seen.set(s.id, s);
     }
-    return [...seen.values()].sort((a, b) => a.title.localeCompare(b.title));
+    return [...seen.values()];
   };
 
   let listTimer: ReturnType<typeof setTimeout> | undefined;
   const updateList = () => {
     clearTimeout(listTimer);
     listTimer = setTimeout(() => {
-      const nodes = nodesInView();
-      const shown = nodes.slice(0, 100);
-      const items = shown.map((s) => {
-        const li = document.createElement('li');
-        const b = document.createElement('button');
-        b.type = 'button';
-        b.className = 'weft-node';
-        b.dataset.nodeId = s.id;
-        b.textContent = describeNode(s);
-        b.addEventListener('click', () => void openNode(s.id, s.point));
-        li.append(b);
-        return li;
-      });
-      list.replaceChildren(...items);
-      const text =
-        nodes.length === 0
-          ? 'No nodes in view'
-          : `${nodes.length} ${nodes.length === 1 ? 'node' : 'nodes'} in view${nodes.length > shown.length ? ` (first ${shown.length} listed)` : ''}`;
-      if (summary.textContent !== text) summary.textContent = text;
+      nodeList.show(nodesInView(), (s) => void openNode(s.id, s.point));
     }, 250);
   };
   map.on('idle', updateList);

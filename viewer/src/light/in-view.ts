@@ -58,12 +58,3 @@ export function nodesInView(tiles: readonly TileOfFeatures[], view: PixelBounds)
   }
   return { nodes: [...seen.values()], counted };
 }
-
-/** The list's one-line summary (read by screen readers when it changes). */
-export function inViewSummary(listed: number, counted: number, shown: number): string {
-  if (listed === 0 && counted === 0) return 'No nodes in view';
-  if (listed === 0) return `${counted} ${counted === 1 ? 'node' : 'nodes'} in view (zoom in to list them)`;
-  const more = listed > shown ? ` (first ${shown} listed)` : '';
-  const cells = counted ? `, ${counted} more counted (zoom in to list them)` : '';
-  return `${listed} ${listed === 1 ? 'node' : 'nodes'} in view${more}${cells}`;
-}

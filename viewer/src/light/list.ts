@@ -1,11 +1,9 @@
 // The light path's screen-reader list of the nodes in view, like the full viewer's: a heading, a polite live
 // summary ("3 nodes in view") and one button per node named with its state (describeNode); a button centres the
 // map on its node and opens its popup. Refreshed after the map moved and its tiles loaded.
-import { describeNode, summaryOf, type NodeSummary } from '../full/nodes.js';
-import { inViewSummary, nodesInView, type PixelBounds, type TileOfFeatures } from './in-view.js';
-
-/** Lists at most this many nodes (the summary says how many there are). */
-const MAX_LISTED = 100;
+import { summaryOf, type NodeSummary } from '../full/nodes.js';
+import { NodeList } from '../node-list.js';
+import { nodesInView, type PixelBounds, type TileOfFeatures } from './in-view.js';
 
 export interface ListSource {
   /** the activity tiles covering the view, and the view, in world pixels at the current zoom */
@@ -15,8 +13,7 @@ export interface ListSource {
 }
 
 export class LightNodeList {
-  private readonly summary: HTMLElement;
-  private readonly list: HTMLUListElement;
+  private readonly list = new NodeList();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private run = 0;
 
@@ -25,17 +22,7 @@ export class LightNodeList {
     private readonly source: ListSource,
   ) {
     root.classList.add('weft-light-side');
-    const heading = document.createElement('h2');
-    heading.textContent = 'Nodes in view';
-    heading.id = `weft-list-heading-${Math.random().toString(36).slice(2)}`;
-    this.summary = document.createElement('p');
-    this.summary.className = 'weft-summary';
-    this.summary.setAttribute('role', 'status');
-    this.summary.setAttribute('aria-live', 'polite');
-    this.list = document.createElement('ul');
-    this.list.className = 'weft-node-list';
-    this.list.setAttribute('aria-labelledby', heading.id);
-    root.replaceChildren(heading, this.summary, this.list);
+    root.replaceChildren(...this.list.elements());
   }
 
   /** Refreshes the list a moment after the last call. */
@@ -54,26 +41,12 @@ export class LightNodeList {
     }
     if (!got || run !== this.run) return;
     const found = nodesInView(got.tiles, got.view);
-    const nodes = found.nodes
-      .map((n) => ({ s: summaryOf(n.props), at: { x: n.x, y: n.y } }))
-      .filter((n): n is { s: NodeSummary; at: { x: number; y: number } } => !!n.s)
-      .sort((a, b) => a.s.title.localeCompare(b.s.title));
-    const shown = nodes.slice(0, MAX_LISTED);
-    this.list.replaceChildren(
-      ...shown.map(({ s, at }) => {
-        const li = document.createElement('li');
-        const b = document.createElement('button');
-        b.type = 'button';
-        b.className = 'weft-node';
-        b.dataset.nodeId = s.id;
-        b.textContent = describeNode(s);
-        b.addEventListener('click', () => this.source.open(s, at));
-        li.append(b);
-        return li;
-      }),
-    );
-    const text = inViewSummary(nodes.length, found.counted, shown.length);
-    if (this.summary.textContent !== text) this.summary.textContent = text;
+    const at = new Map<NodeSummary, { x: number; y: number }>();
+    for (const n of found.nodes) {
+      const summary = summaryOf(n.props);
+      if (summary) at.set(summary, { x: n.x, y: n.y });
+    }
+    this.list.show([...at.keys()], (s) => this.source.open(s, at.get(s)!), found.counted);
   }
 
   destroy(): void {
