@@ -1,7 +1,7 @@
 // Encode stage for one tile: records → MVT layers (sorted, keys and values deduplicated) → gzip, within a size budget.
-import { gzipSync } from 'node:zlib';
 import { ProtoWriter } from '../mvt/protobuf-writer.js';
-import type { DecodedRecord } from './records.js';
+import type { RecordTable } from './records.js';
+import { TileGzip } from './gzip.js';
 
 export interface AssembleOptions {
   extent: number;
@@ -21,7 +21,6 @@ export interface AssembledTile {
 
 const tileWriter = new ProtoWriter(1 << 16);
 const layerWriter = new ProtoWriter(1 << 16);
-const featureWriter = new ProtoWriter(1 << 12);
 
 /** Deduplicates byte strings (a layer's keys or values) by a 32-bit hash, confirming hits byte by byte. */
 export class SliceTable {
@@ -70,29 +69,50 @@ function readVarint(buf: Uint8Array, cursor: number[]): number {
   return v;
 }
 
-function compareRecords(a: DecodedRecord, b: DecodedRecord): number {
-  return a.sortKey - b.sortKey || a.seq - b.seq;
-}
+/** A layer of a tile: its name and the indices of its records in the table, in writing order. */
+export type LayerRecords = [name: string, records: number[]];
 
 /** Groups a tile's records by layer (layers in name order, features by sort key then input order). */
-export function groupLayers(records: DecodedRecord[]): [string, DecodedRecord[]][] {
-  const layers = new Map<string, DecodedRecord[]>();
-  for (const r of records) {
-    let list = layers.get(r.layer);
-    if (!list) layers.set(r.layer, (list = []));
-    list.push(r);
+export function groupLayers(t: RecordTable): LayerRecords[] {
+  const byName = new Map<string, number[]>();
+  let list: number[] | undefined;
+  let last = '';
+  for (let i = 0; i < t.count; i++) {
+    const name = t.layer[i]!;
+    if (name !== last || !list) {
+      last = name;
+      list = byName.get(name);
+      if (!list) byName.set(name, (list = []));
+    }
+    list.push(i);
   }
-  const out = [...layers.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  for (const [, list] of out) list.sort(compareRecords);
+  const out = [...byName.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const { sortKey, seq } = t;
+  const before = (a: number, b: number): number => sortKey[a]! - sortKey[b]! || seq[a]! - seq[b]!;
+  for (const [, records] of out) {
+    // the merge mostly hands records over in order already: sort only when needed
+    for (let k = 1; k < records.length; k++) {
+      if (before(records[k - 1]!, records[k]!) > 0) {
+        records.sort(before);
+        break;
+      }
+    }
+  }
   return out;
 }
 
-/** Writes one MVT tile (spec 2.1) from grouped records. */
-export function encodeLayers(layers: [string, DecodedRecord[]][], extent: number): Uint8Array {
-  const t = tileWriter;
-  t.reset();
-  for (const [name, features] of layers) {
-    if (!features.length) continue;
+const sizeOf = (x: number): number =>
+  x < 0x80 ? 1 : x < 0x4000 ? 2 : x < 0x200000 ? 3 : x < 0x10000000 ? 4 : 5;
+let tags = new Uint32Array(64);
+
+/** Writes one MVT tile (spec 2.1) from grouped records; the bytes are valid until the next call. */
+export function encodeLayers(t: RecordTable, layers: LayerRecords[], extent: number): Uint8Array {
+  const out = tileWriter;
+  out.reset();
+  const buf = t.buf;
+  const cursor = [0];
+  for (const [name, records] of layers) {
+    if (!records.length) continue;
     const w = layerWriter;
     w.reset();
     w.key(15, 0);
@@ -101,44 +121,48 @@ export function encodeLayers(layers: [string, DecodedRecord[]][], extent: number
     w.string(name);
     const keyTable = new SliceTable();
     const valueTable = new SliceTable();
-    const tags: number[] = [];
-    const cursor = [0];
-    for (const f of features) {
-      tags.length = 0;
-      const p = f.props;
-      cursor[0] = 0;
-      const n = readVarint(p, cursor);
+    for (const r of records) {
+      cursor[0] = t.propsStart[r]!;
+      const n = readVarint(buf, cursor);
+      if (tags.length < 2 * n) tags = new Uint32Array(4 * n);
+      let tagLen = 0;
       for (let i = 0; i < n; i++) {
-        const klen = readVarint(p, cursor);
-        const ki = keyTable.indexOf(p, cursor[0]!, cursor[0]! + klen);
+        const klen = readVarint(buf, cursor);
+        const ki = keyTable.indexOf(buf, cursor[0]!, cursor[0]! + klen);
         cursor[0]! += klen;
-        const vlen = readVarint(p, cursor);
-        const vi = valueTable.indexOf(p, cursor[0]!, cursor[0]! + vlen);
+        const vlen = readVarint(buf, cursor);
+        const vi = valueTable.indexOf(buf, cursor[0]!, cursor[0]! + vlen);
         cursor[0]! += vlen;
-        tags.push(ki, vi);
+        tags[2 * i] = ki;
+        tags[2 * i + 1] = vi;
+        tagLen += sizeOf(ki) + sizeOf(vi);
       }
       // Feature message: id (1), tags (2, packed), type (3), geometry (4, packed)
-      let tagLen = 0;
-      for (const x of tags) tagLen += x < 0x80 ? 1 : x < 0x4000 ? 2 : x < 0x200000 ? 3 : 4;
-      const body = featureWriter;
-      body.reset();
-      if (f.id !== undefined) {
-        body.key(1, 0);
-        body.varint(f.id);
-      }
-      if (tags.length) {
-        body.key(2, 2);
-        body.varint(tagLen);
-        for (const x of tags) body.varint(x);
-      }
-      body.key(3, 0);
-      body.varint(f.type);
-      body.key(4, 2);
-      body.varint(f.geometry.length);
-      body.bytes(f.geometry);
+      const id = t.id[r]!;
+      const gStart = t.geomStart[r]!;
+      const gLen = t.geomEnd[r]! - gStart;
+      const size =
+        (id >= 0 ? 1 + sizeOf(id) : 0) + (n ? 1 + sizeOf(tagLen) + tagLen : 0) + 2 + 1 + sizeOf(gLen) + gLen;
       w.key(2, 2);
-      w.varint(body.pos);
-      w.bytes(body.buf.subarray(0, body.pos));
+      w.varint(size);
+      w.ensure(size);
+      if (id >= 0) {
+        w.key(1, 0);
+        w.varintUnchecked(id);
+      }
+      if (n) {
+        w.key(2, 2);
+        w.varintUnchecked(tagLen);
+        for (let i = 0; i < 2 * n; i++) w.varintUnchecked(tags[i]!);
+      }
+      w.key(3, 0);
+      w.varintUnchecked(t.type[r]!);
+      w.key(4, 2);
+      w.varintUnchecked(gLen);
+      const wb = w.buf;
+      let pos = w.pos;
+      for (let i = gStart; i < gStart + gLen; i++) wb[pos++] = buf[i]!;
+      w.pos = pos;
     }
     for (const k of keyTable.slices) {
       w.key(3, 2);
@@ -152,37 +176,31 @@ export function encodeLayers(layers: [string, DecodedRecord[]][], extent: number
     }
     w.key(5, 0);
     w.varint(extent);
-    t.key(3, 2);
-    t.varint(w.pos);
-    t.bytes(w.buf.subarray(0, w.pos));
+    out.key(3, 2);
+    out.varint(w.pos);
+    out.bytes(w.buf.subarray(0, w.pos));
   }
-  return t.result();
+  return out.buf.subarray(0, out.pos);
 }
 
-/**
- * zlib sets up its window and hash tables on every call; sizing them to the input (the same output for a given input)
- * makes small tiles several times cheaper to compress.
- */
-export function gzipOptions(
-  size: number,
-  level: number,
-): { level: number; windowBits: number; memLevel: number } {
-  let bits = 9;
-  while (bits < 15 && 1 << bits < size) bits++;
-  const memLevel = Math.min(8, Math.max(2, bits - 7));
-  return { level, windowBits: bits, memLevel };
+/** One reusable compressor per gzip level (per worker thread). */
+const compressors = new Map<number, TileGzip>();
+function compressor(level: number): TileGzip {
+  let c = compressors.get(level);
+  if (!c) compressors.set(level, (c = new TileGzip(level)));
+  return c;
 }
 
 /**
  * Encodes and compresses a tile; when the compressed tile exceeds the budget, drops every other feature of the
  * layers (later features in sort order first) until it fits, and reports how many were dropped.
  */
-export function assembleTile(records: DecodedRecord[], opts: AssembleOptions): AssembledTile {
-  let layers = groupLayers(records);
+export function assembleTile(t: RecordTable, opts: AssembleOptions): AssembledTile {
+  let layers = groupLayers(t);
   let dropped = 0;
   for (let attempt = 0; ; attempt++) {
-    const raw = encodeLayers(layers, opts.extent);
-    const data = gzipSync(raw, gzipOptions(raw.length, opts.level));
+    const raw = encodeLayers(t, layers, opts.extent);
+    const data = compressor(opts.level).gzip(raw);
     if (data.length <= opts.budget || attempt > 40) {
       return { data, dropped, rawSize: raw.length };
     }
@@ -193,7 +211,7 @@ export function assembleTile(records: DecodedRecord[], opts: AssembleOptions): A
       if (list.length <= 1) return [name, list];
       const target = Math.max(1, Math.floor(list.length * keep));
       const step = list.length / target;
-      const kept: DecodedRecord[] = [];
+      const kept: number[] = [];
       for (let i = 0; i < target; i++) kept.push(list[Math.floor(i * step)]!);
       dropped += list.length - kept.length;
       total += kept.length;

@@ -1,7 +1,7 @@
 // Map stage (runs in worker threads): source features → profile → per zoom: tile → encode geometry → records.
 import { encodeGeometry } from '../mvt/encode.js';
 import { zxyToTileId } from '../pmtiles/tileid.js';
-import { encodeProperties, layerNameBytes, RecordWriter, type RecordBatch } from './records.js';
+import { layerNameBytes, RecordWriter, type RecordBatch } from './records.js';
 import {
   checkPosition,
   GeometryError,
@@ -72,7 +72,6 @@ export class Mapper {
   private readonly out = new RecordWriter();
   private readonly layers: Record<string, LayerStats> = {};
   private readonly world: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
-  private readonly pointCommands = [9, 0, 0];
   private readonly ranges: Int32Array;
   features = 0;
 
@@ -103,12 +102,10 @@ export class Mapper {
       const zmax = Math.min(ctx.maxzoom, lf.maxzoom);
       if (zmin > zmax) continue;
       const stats = this.stats(lf, zmin, zmax);
-      const props = encodeProperties(lf.properties);
-      const layer = layerNameBytes(lf.layer);
-      const sortKey = lf.sortKey ?? 0;
+      this.out.feature(seq, lf.sortKey ?? 0, layerNameBytes(lf.layer), lf.id, lf.properties);
       const g0 = lf.geometry;
       if (g0 && g0.type === 'Point') {
-        this.addPoint(stats, g0.coordinates, zmin, zmax, seq, sortKey, layer, lf.id, props, where);
+        this.addPoint(stats, g0.coordinates, zmin, zmax, where);
         continue;
       }
       let projected;
@@ -130,7 +127,7 @@ export class Mapper {
             if (!this.inRange(z, x, y)) return;
             const enc = encodeGeometry(geom);
             if (!enc) return;
-            this.out.add(zxyToTileId(z, x, y), seq, sortKey, layer, enc.type, lf.id, enc.commands, props);
+            this.out.add(zxyToTileId(z, x, y), enc.type, enc.commands);
           });
         }
       }
@@ -138,18 +135,7 @@ export class Mapper {
   }
 
   /** The common case, a single point, without the general clip path: the tiles whose buffered area holds it. */
-  private addPoint(
-    stats: LayerStats,
-    p: number[],
-    zmin: number,
-    zmax: number,
-    seq: number,
-    sortKey: number,
-    layer: Uint8Array,
-    id: number | undefined,
-    props: Uint8Array,
-    where: () => string,
-  ): void {
+  private addPoint(stats: LayerStats, p: number[], zmin: number, zmax: number, where: () => string): void {
     try {
       checkPosition(p);
     } catch (err) {
@@ -165,7 +151,6 @@ export class Mapper {
     if (wy > w[3]) w[3] = wy;
     const { extent, buffer } = this.ctx.tiling;
     const buf = buffer / extent;
-    const cmd = this.pointCommands;
     for (let z = zmin; z <= zmax; z++) {
       const n = 2 ** z;
       const tx = wx * n;
@@ -179,9 +164,11 @@ export class Mapper {
         for (let y = y0; y <= y1; y++) {
           if (!this.inRange(z, x, y)) continue;
           const qy = Math.round((ty - y) * extent);
-          cmd[1] = ((qx << 1) ^ (qx >> 31)) >>> 0;
-          cmd[2] = ((qy << 1) ^ (qy >> 31)) >>> 0;
-          this.out.add(zxyToTileId(z, x, y), seq, sortKey, layer, 1, id, cmd, props);
+          this.out.addPoint(
+            zxyToTileId(z, x, y),
+            ((qx << 1) ^ (qx >> 31)) >>> 0,
+            ((qy << 1) ^ (qy >> 31)) >>> 0,
+          );
         }
       }
     }

@@ -1,38 +1,33 @@
 // The engine's intermediate records: one per (tile, feature), `(tile id, seq, sort key, layer, encoded feature)`,
 // packed into byte buffers so that they move between threads and to disk without per-object cost.
 import { ByteReader } from './bytes.js';
-import { ProtoWriter } from '../mvt/protobuf-writer.js';
+import { ProtoWriter, varintSize } from '../mvt/protobuf-writer.js';
 import { writeValueMessage } from '../mvt/encode.js';
 import type { PropertyValue } from '../mvt/types.js';
 
 const encoder = new TextEncoder();
 
-const propWriter = new ProtoWriter(1024);
 const keyBytes = new Map<string, Uint8Array>();
-const valueWriter = new ProtoWriter(256);
+const keyWriter = new ProtoWriter(256);
 
-/** Properties as `[count][key bytes][Value message bytes]…`, computed once per feature and reused by its records. */
-export function encodeProperties(props: Record<string, PropertyValue>): Uint8Array {
-  const w = propWriter;
-  w.reset();
+/** Writes properties as `[count]([key: length + UTF-8][Value message: length + bytes])…`. */
+export function encodeProperties(w: ProtoWriter, props: Record<string, PropertyValue>): void {
   const keys = Object.keys(props);
   w.varint(keys.length);
   for (const k of keys) {
     // keys repeat across features: their length-prefixed UTF-8 is encoded once
     let kb = keyBytes.get(k);
     if (!kb) {
-      valueWriter.reset();
-      valueWriter.string(k);
-      kb = valueWriter.result();
+      keyWriter.reset();
+      keyWriter.string(k);
+      kb = keyWriter.result();
       if (keyBytes.size < 10_000) keyBytes.set(k, kb);
     }
     w.bytes(kb);
-    valueWriter.reset();
-    writeValueMessage(valueWriter, props[k]!);
-    w.varint(valueWriter.pos);
-    w.bytes(valueWriter.buf.subarray(0, valueWriter.pos));
+    const mark = w.beginMessage();
+    writeValueMessage(w, props[k]!);
+    w.endMessage(mark);
   }
-  return w.result();
 }
 
 const layerNames = new Map<string, Uint8Array>();
@@ -45,43 +40,76 @@ export function layerNameBytes(name: string): Uint8Array {
   return b;
 }
 
-/** Writes records into one buffer and keeps an index of (tile id, offset) per record. */
+/**
+ * Writes records into one buffer and keeps an index of (tile id, offset) per record. A record is
+ * `[type u8][geometry: varint length + the packed varints of MVT field 4][feature tail]`; the tail, the same for
+ * every record of one feature and encoded once per feature, is
+ * `[seq varint][flags u8][sort key f64 if flags & 2][id f64 if flags & 1][layer: length + UTF-8][properties: length +
+ * encodeProperties bytes]`. The tile id lives in the index only.
+ */
 export class RecordWriter {
-  readonly w = new ProtoWriter(1 << 20);
+  readonly w = new ProtoWriter(1 << 22);
+  private readonly tailWriter = new ProtoWriter(1024);
+  private tail: Uint8Array = new Uint8Array(0);
   tileIds: number[] = [];
   offsets: number[] = [];
 
-  add(
-    tileId: number,
+  /** Starts a feature: what every record of it shares. */
+  feature(
     seq: number,
     sortKey: number,
     layer: Uint8Array,
-    type: number,
     id: number | undefined,
-    commands: number[],
-    props: Uint8Array,
+    props: Record<string, PropertyValue>,
   ): void {
+    const t = this.tailWriter;
+    t.reset();
+    t.varint(seq);
+    const flags = (id !== undefined ? 1 : 0) | (sortKey !== 0 ? 2 : 0);
+    t.u8(flags);
+    if (flags & 2) t.double(sortKey);
+    if (id !== undefined) t.double(id);
+    t.varint(layer.length);
+    t.bytes(layer);
+    const mark = t.beginMessage();
+    encodeProperties(t, props);
+    t.endMessage(mark);
+    this.tail = t.buf.subarray(0, t.pos);
+  }
+
+  /** A record of the current feature in one tile: its geometry type and command integers. */
+  add(tileId: number, type: number, commands: ArrayLike<number>): void {
+    let len = 0;
+    for (let i = 0; i < commands.length; i++) len += varintSize(commands[i]!);
     const w = this.w;
+    const tail = this.tail;
+    w.ensure(6 + len + tail.length);
     this.tileIds.push(tileId);
     this.offsets.push(w.pos);
-    w.double(tileId);
-    w.double(seq);
-    w.double(sortKey);
-    w.varint(layer.length);
-    w.bytes(layer);
-    w.u8(type);
-    if (id === undefined) w.u8(0);
-    else {
-      w.u8(1);
-      w.double(id);
-    }
-    // geometry as the packed varints of MVT field 4, length-prefixed
-    let len = 0;
-    for (const c of commands) len += varintSize(c);
-    w.varint(len);
-    for (const c of commands) w.varint(c);
-    w.varint(props.length);
-    w.bytes(props);
+    w.buf[w.pos++] = type;
+    w.varintUnchecked(len);
+    for (let i = 0; i < commands.length; i++) w.varintUnchecked(commands[i]!);
+    w.buf.set(tail, w.pos);
+    w.pos += tail.length;
+  }
+
+  /** A point record: one MoveTo to the zigzagged tile coordinates (zx, zy). */
+  addPoint(tileId: number, zx: number, zy: number): void {
+    const w = this.w;
+    const tail = this.tail;
+    w.ensure(13 + tail.length);
+    this.tileIds.push(tileId);
+    this.offsets.push(w.pos);
+    const buf = w.buf;
+    const start = w.pos;
+    buf[start] = 1;
+    w.pos = start + 3; // type, length (< 128), MoveTo(1)
+    buf[start + 2] = 9;
+    w.varintUnchecked(zx);
+    w.varintUnchecked(zy);
+    buf[start + 1] = w.pos - start - 2;
+    buf.set(tail, w.pos);
+    w.pos += tail.length;
   }
 
   get count(): number {
@@ -139,53 +167,86 @@ export interface RecordBatch {
   offsets: Uint32Array;
 }
 
-export function varintSize(v: number): number {
-  if (v < 0x80) return 1;
-  if (v < 0x4000) return 2;
-  if (v < 0x200000) return 3;
-  if (v < 0x10000000) return 4;
-  return 5;
-}
-
-export interface DecodedRecord {
-  tileId: number;
-  seq: number;
-  sortKey: number;
-  layer: string;
-  type: number;
-  id: number | undefined;
-  /** packed geometry varints */
-  geometry: Uint8Array;
-  /** encoded properties (see encodeProperties) */
-  props: Uint8Array;
-}
-
 const decoder = new TextDecoder();
 const layerCache = new Map<number, { bytes: Uint8Array; name: string }>();
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+function sameBytes(a: Uint8Array, buf: Uint8Array, start: number, end: number): boolean {
+  if (a.length !== end - start) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== buf[start + i]) return false;
   return true;
 }
 
-export function readRecord(r: ByteReader): DecodedRecord {
-  const tileId = r.f64();
-  const seq = r.f64();
-  const sortKey = r.f64();
-  const layerBytes = r.slice();
-  // layer names repeat: decode each distinct one once (keyed by a hash, confirmed by length and bytes)
+/** Layer names repeat: each distinct one is decoded once (keyed by a hash, confirmed by its bytes). */
+function layerName(buf: Uint8Array, start: number, end: number): string {
   let h = 0x811c9dc5;
-  for (let i = 0; i < layerBytes.length; i++) h = Math.imul(h ^ layerBytes[i]!, 0x01000193);
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
   let cached = layerCache.get(h);
-  if (cached === undefined || !sameBytes(cached.bytes, layerBytes)) {
-    cached = { bytes: layerBytes.slice(), name: decoder.decode(layerBytes) };
+  if (cached === undefined || !sameBytes(cached.bytes, buf, start, end)) {
+    cached = { bytes: buf.slice(start, end), name: decoder.decode(buf.subarray(start, end)) };
     layerCache.set(h, cached);
   }
-  const layer = cached.name;
-  const type = r.u8();
-  const id = r.u8() ? r.f64() : undefined;
-  const geometry = r.slice();
-  const props = r.slice();
-  return { tileId, seq, sortKey, layer, type, id, geometry, props };
+  return cached.name;
+}
+
+/**
+ * One tile's records, decoded into columns (no object per record): record i's geometry is
+ * `buf[geomStart[i] .. geomEnd[i]]` (packed varints) and its properties `buf[propsStart[i] .. propsEnd[i]]`.
+ * Reused from tile to tile; it grows to the largest tile.
+ */
+export class RecordTable {
+  buf: Uint8Array = new Uint8Array(0);
+  count = 0;
+  layer: string[] = [];
+  type = new Uint8Array(256);
+  seq = new Float64Array(256);
+  sortKey = new Float64Array(256);
+  /** the feature id, or -1 when it has none */
+  id = new Float64Array(256);
+  geomStart = new Uint32Array(256);
+  geomEnd = new Uint32Array(256);
+  propsStart = new Uint32Array(256);
+  propsEnd = new Uint32Array(256);
+
+  /** Reads `count` records from the reader's position (which moves past them). */
+  read(r: ByteReader, count: number): void {
+    if (count > this.type.length) this.grow(count);
+    this.buf = r.buf;
+    this.count = count;
+    this.layer.length = count;
+    const view = r.view;
+    for (let i = 0; i < count; i++) {
+      this.type[i] = r.u8();
+      const glen = r.varint();
+      this.geomStart[i] = r.pos;
+      this.geomEnd[i] = r.pos += glen;
+      this.seq[i] = r.varint();
+      const flags = r.u8();
+      if (flags & 2) {
+        this.sortKey[i] = view.getFloat64(r.pos, true);
+        r.pos += 8;
+      } else this.sortKey[i] = 0;
+      if (flags & 1) {
+        this.id[i] = view.getFloat64(r.pos, true);
+        r.pos += 8;
+      } else this.id[i] = -1;
+      const llen = r.varint();
+      this.layer[i] = layerName(r.buf, r.pos, (r.pos += llen));
+      const plen = r.varint();
+      this.propsStart[i] = r.pos;
+      this.propsEnd[i] = r.pos += plen;
+    }
+  }
+
+  private grow(n: number): void {
+    let size = this.type.length;
+    while (size < n) size *= 2;
+    this.type = new Uint8Array(size);
+    this.seq = new Float64Array(size);
+    this.sortKey = new Float64Array(size);
+    this.id = new Float64Array(size);
+    this.geomStart = new Uint32Array(size);
+    this.geomEnd = new Uint32Array(size);
+    this.propsStart = new Uint32Array(size);
+    this.propsEnd = new Uint32Array(size);
+  }
 }

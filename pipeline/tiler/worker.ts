@@ -1,10 +1,11 @@
 // Worker thread of the tiling engine: runs the map stage (parse, profile, tile) and the encode stage (assemble,
 // compress) on batches the main thread hands it.
+import { isAscii } from 'node:buffer';
 import { parentPort } from 'node:worker_threads';
 import { ByteReader } from './bytes.js';
 import { assembleTile, type AssembleOptions } from './assemble.js';
 import { mapFeatures, mapNdjson, type MapContext, type MapResult } from './map-stage.js';
-import { readRecord, type DecodedRecord } from './records.js';
+import { RecordTable } from './records.js';
 import type { TilingOptions } from './tile-feature.js';
 import type { ProfileModule, ProfileRef, SourceFeature } from './types.js';
 
@@ -43,6 +44,12 @@ let ctx: MapContext | undefined;
 const utf8 = new TextDecoder();
 let assembleOptions: AssembleOptions | undefined;
 
+/** UTF-8 bytes → string; ASCII (most GeoJSON) is copied byte for byte, which is several times faster than decoding. */
+function decodeText(bytes: Uint8Array): string {
+  if (isAscii(bytes)) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  return utf8.decode(bytes);
+}
+
 async function handle(msg: WorkerRequest): Promise<{ result: unknown; transfer: ArrayBuffer[] }> {
   switch (msg.kind) {
     case 'init': {
@@ -58,7 +65,7 @@ async function handle(msg: WorkerRequest): Promise<{ result: unknown; transfer: 
       return { result: true, transfer: [] };
     }
     case 'ndjson': {
-      return mapped(mapNdjson(ctx!, utf8.decode(msg.bytes), msg));
+      return mapped(mapNdjson(ctx!, decodeText(msg.bytes), msg));
     }
     case 'features': {
       const r = mapFeatures(ctx!, msg.features, {
@@ -85,6 +92,8 @@ function mapped(r: MapResult): { result: MapResult; transfer: ArrayBuffer[] } {
   };
 }
 
+const table = new RecordTable();
+
 function encode(bytes: Uint8Array, tiles: number): { result: EncodeResult; transfer: ArrayBuffer[] } {
   const r = new ByteReader(bytes);
   const tileIds = new Float64Array(tiles);
@@ -97,9 +106,8 @@ function encode(bytes: Uint8Array, tiles: number): { result: EncodeResult; trans
   for (let t = 0; t < tiles; t++) {
     const tileId = r.f64();
     const count = r.u32();
-    const records: DecodedRecord[] = new Array(count);
-    for (let i = 0; i < count; i++) records[i] = readRecord(r);
-    const tile = assembleTile(records, assembleOptions!);
+    table.read(r, count);
+    const tile = assembleTile(table, assembleOptions!);
     tileIds[t] = tileId;
     offsets[t] = total;
     rawSizes[t] = tile.rawSize;
