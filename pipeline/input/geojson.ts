@@ -74,40 +74,43 @@ export async function* readGeojsonInputs(inputs: GeojsonInput[]): AsyncGenerator
 async function* readSequence(input: GeojsonInput): AsyncGenerator<InputChunk> {
   const fh = await open(input.path, 'r');
   try {
-    let carry = Buffer.alloc(0);
+    // each block is read straight into memory of its own, after the previous block's unfinished line, and handed
+    // to a worker whole (transferred, not copied); only that unfinished tail is copied
+    let carry: Uint8Array = new Uint8Array(0);
     let position = 0;
     let line = 1;
     for (;;) {
-      const buf = Buffer.allocUnsafe(BLOCK);
-      const { bytesRead } = await fh.read(buf, 0, BLOCK, position);
+      const block = Buffer.allocUnsafeSlow(carry.length + BLOCK);
+      block.set(carry);
+      const { bytesRead } = await fh.read(block, carry.length, BLOCK, position);
       position += bytesRead;
-      const data = carry.length
-        ? Buffer.concat([carry, buf.subarray(0, bytesRead)])
-        : buf.subarray(0, bytesRead);
+      const end = carry.length + bytesRead;
       if (bytesRead === 0) {
-        if (data.length)
+        if (end)
           yield {
             kind: 'ndjson',
-            bytes: new Uint8Array(data),
+            bytes: block.subarray(0, end),
             input: input.path,
             source: input.source,
             firstLine: line,
           };
         return;
       }
-      const cut = data.lastIndexOf(10);
+      const cut = block.lastIndexOf(10, end - 1);
       if (cut < 0) {
-        carry = Buffer.from(data);
+        carry = block.subarray(0, end);
         continue;
       }
-      // the block is handed to a worker (transferred, not copied): it owns its own memory
-      const block = new Uint8Array(cut + 1);
-      block.set(data.subarray(0, cut + 1));
-      carry = Buffer.from(data.subarray(cut + 1));
-      let nl = -1;
+      carry = new Uint8Array(block.subarray(cut + 1, end)); // a copy: the block is about to be transferred
       const lines = line;
-      while ((nl = data.indexOf(10, nl + 1)) >= 0 && nl <= cut) line++;
-      yield { kind: 'ndjson', bytes: block, input: input.path, source: input.source, firstLine: lines };
+      for (let nl = block.indexOf(10); nl >= 0 && nl <= cut; nl = block.indexOf(10, nl + 1)) line++;
+      yield {
+        kind: 'ndjson',
+        bytes: block.subarray(0, cut + 1),
+        input: input.path,
+        source: input.source,
+        firstLine: lines,
+      };
     }
   } finally {
     await fh.close();

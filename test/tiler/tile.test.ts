@@ -316,6 +316,61 @@ describe('weft tile: newline-delimited input, layers, size budget', () => {
     expect(meta.vector_layers.map((l: any) => l.id)).toEqual(['mine']);
   });
 
+  it('reads GeoJSONSeq bigger than its read blocks: lines across block edges, one longer than a block, UTF-8', async () => {
+    // the reader hands 4 MiB blocks cut at line ends to the workers; ~9 MB here, one line of 5 MB
+    const big = `${dir}/big.geojsonl`;
+    const lines: string[] = [];
+    const N = 30_000;
+    for (let i = 0; i < N; i++) {
+      const name = i % 1000 === 7 ? `Zürich – ${i} ✓` : `p${i}-${'x'.repeat(120 + (i % 50))}`;
+      lines.push(
+        JSON.stringify({
+          type: 'Feature',
+          id: i,
+          properties: { name },
+          geometry: { type: 'Point', coordinates: [-170 + (i % 340), -80 + (i % 160)] },
+        }),
+      );
+      if (i === 12_345)
+        lines.push(
+          JSON.stringify({
+            type: 'Feature',
+            id: N,
+            properties: { name: 'long', blob: 'y'.repeat(5 * 2 ** 20) },
+            geometry: { type: 'Point', coordinates: [1, 1] },
+          }),
+        );
+    }
+    writeFileSync(big, lines.join('\n') + '\n');
+    const out = `${dir}/big.pmtiles`;
+    const stats = await tileCommand([big], {
+      output: out,
+      minzoom: 0,
+      maxzoom: 0,
+      budget: 500_000,
+      quiet: true,
+    });
+    expect(stats.features).toBe(N + 1);
+    const tile = await referenceReader(out).getZxy(0, 0, 0);
+    // the reference reader returns tiles decompressed
+    const layer = new VectorTile(new PbfReader(new Uint8Array(tile!.data))).layers.big!;
+    const names = new Map<number | undefined, unknown>();
+    for (let i = 0; i < layer.length; i++) {
+      const f = layer.feature(i);
+      names.set(f.id, f.properties.name);
+    }
+    expect(names.size).toBe(N + 1);
+    expect(names.get(5007)).toBe('Zürich – 5007 ✓');
+    expect(names.get(29_999)).toBe(`p29999-${'x'.repeat(120 + (29_999 % 50))}`);
+    expect(names.get(N)).toBe('long');
+
+    // an error past the block edges still names its line
+    writeFileSync(big, lines.join('\n') + '\n{"type": oops}\n');
+    const r = await runCli(['tile', big, '-o', `${dir}/big2.pmtiles`, '-z', '0']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(`big.geojsonl line ${N + 2}: invalid JSON`);
+  });
+
   it('drops features to keep every tile under the budget and says how many', async () => {
     const dense = `${dir}/dense.geojsonl`;
     const lines: string[] = [];
