@@ -1,8 +1,15 @@
 // `make bench-tiles`: tiles a large generated input (1 M points, 100 k lines and polygons) at z0–14 with the built
-// CLI, three runs, and prints features/s, tiles/s, peak memory and the time per stage (median run).
+// CLI, three runs, and prints features/s, tiles/s, CPU seconds, peak memory and the time per stage (median run).
+// Then it measures the floor no tiler in Node can go under on this input: JSON.parse of every line and gzip of every
+// tile written, each on one core, and the features/s that floor alone would allow on this machine's cores.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { gunzipSync } from 'node:zlib';
 import { generateSeq } from './generate.js';
+import { PMTilesReader, fileSource } from '../pipeline/pmtiles/reader.js';
+import { tileIdToZxy } from '../pipeline/pmtiles/tileid.js';
+import { TileGzip } from '../pipeline/tiler/gzip.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const out = `${root}bench/out`;
@@ -18,6 +25,8 @@ if (!existsSync(input) || process.env.REGENERATE) {
 const runs = Number(process.env.RUNS ?? 3);
 interface Run {
   wall: number;
+  /** user + system CPU seconds of the tiling process and its worker threads */
+  cpu: number;
   stats: {
     features: number;
     tiles: number;
@@ -29,9 +38,15 @@ interface Run {
 const results: Run[] = [];
 for (let i = 0; i < runs; i++) {
   const t0 = performance.now();
+  const timing = `${out}/time.txt`;
   execFileSync(
-    'node',
+    '/usr/bin/time',
     [
+      '-f',
+      '%U %S',
+      '-o',
+      timing,
+      'node',
       `${root}bin/weft.js`,
       'tile',
       input,
@@ -48,8 +63,9 @@ for (let i = 0; i < runs; i++) {
     },
   );
   const wall = (performance.now() - t0) / 1000;
-  results.push({ wall, stats: JSON.parse(readFileSync(`${out}/stats.json`, 'utf8')) });
-  process.stderr.write(`run ${i + 1}: ${wall.toFixed(2)} s\n`);
+  const [user, sys] = readFileSync(timing, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  results.push({ wall, cpu: user! + sys!, stats: JSON.parse(readFileSync(`${out}/stats.json`, 'utf8')) });
+  process.stderr.write(`run ${i + 1}: ${wall.toFixed(2)} s, ${(user! + sys!).toFixed(1)} CPU-s\n`);
 }
 results.sort((a, b) => a.wall - b.wall);
 const median = results[Math.floor(results.length / 2)]!;
@@ -67,3 +83,45 @@ console.log(
 console.log(`peak RSS: ${s.peakRssMiB} MiB`);
 for (const st of s.stages)
   console.log(`  stage ${st.stage}: ${st.seconds.toFixed(2)} s (${st.perSecond} ${st.unit}/s)`);
+console.log(
+  `CPU: ${median.cpu.toFixed(1)} s (user + system; ${(median.cpu / median.wall).toFixed(2)} cores busy)`,
+);
+
+// ---- the floor: parsing the input and compressing the output, each alone on one core ----------------------------
+const cpuSeconds = (since: NodeJS.CpuUsage): number => {
+  const u = process.cpuUsage(since);
+  return (u.user + u.system) / 1e6;
+};
+let c0 = process.cpuUsage();
+let parsed = 0;
+{
+  const text = readFileSync(input, 'latin1'); // the generator writes ASCII
+  for (let start = 0; start < text.length;) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    if (end > start) {
+      JSON.parse(text.slice(start, end));
+      parsed++;
+    }
+    start = end + 1;
+  }
+}
+const parseCpu = cpuSeconds(c0);
+const reader = await PMTilesReader.open(fileSource(`${out}/synthetic.pmtiles`));
+const raws: Uint8Array[] = [];
+for await (const e of reader.entries()) {
+  const [z, x, y] = tileIdToZxy(e.tileId);
+  raws.push(gunzipSync((await reader.getTile(z, x, y))!));
+}
+await reader.close();
+const gz = new TileGzip(6);
+c0 = process.cpuUsage();
+for (const t of raws) gz.gzip(t);
+const gzipCpu = cpuSeconds(c0);
+const cores = availableParallelism();
+const floor = parseCpu + gzipCpu;
+console.log(
+  `floor: JSON.parse of ${parsed} lines ${parseCpu.toFixed(2)} CPU-s + gzip (level 6) of the ${raws.length} stored tiles ` +
+    `${gzipCpu.toFixed(2)} CPU-s = ${floor.toFixed(2)} CPU-s, ${((100 * floor) / median.cpu).toFixed(0)} % of the run's CPU; ` +
+    `on ${cores} cores that alone allows at most ${Math.round((s.features * cores) / floor)} features/s`,
+);
