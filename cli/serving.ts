@@ -134,6 +134,30 @@ export function registerServingCommands(program: Command): void {
       });
     });
 
+  token
+    .command('revoke')
+    .description(
+      'revoke a session token (give its text, or "-" to read it from stdin) or every token of a role (--role); ' +
+        'the server refuses them from its next request on',
+    )
+    .argument('[token]', 'the token text (wft_…), or - for stdin')
+    .option('--role <id>', 'revoke every token of this role')
+    .action(async (text: string | undefined, opts: { role?: string }) => {
+      const { revokeTokens } = await import('../serve/api/operator.js');
+      if ((text === undefined) === (opts.role === undefined))
+        throw new UserError('give a token (or - to read it from stdin), or --role ID');
+      let which: Parameters<typeof revokeTokens>[1];
+      if (opts.role !== undefined) which = { roleId: opts.role };
+      else {
+        const { readFileSync } = await import('node:fs');
+        which = { token: (text === '-' ? readFileSync(0, 'utf8') : text!).trim() };
+      }
+      await withDb(async (db) => {
+        const r = await revokeTokens(db, which);
+        note(`role ${r.roleId}: ${r.revoked} session token${r.revoked === 1 ? '' : 's'} revoked`);
+      });
+    });
+
   const partner = program
     .command('partner')
     .description('partner sites: signed write requests and CORS origins');
@@ -157,6 +181,20 @@ export function registerServingCommands(program: Command): void {
           `partner ${name} (${added.origins.join(', ')}): key below (shown once; sign requests with it, see docs/API.md)`,
         );
         say(added.key);
+      });
+    });
+
+  partner
+    .command('remove')
+    .description(
+      'remove a partner site: its key stops verifying; its origins leave CORS (within 10 s on a running server)',
+    )
+    .argument('<name>', "the partner's name")
+    .action(async (name: string) => {
+      const { removePartner } = await import('../serve/api/operator.js');
+      await withDb(async (db) => {
+        await removePartner(db, name);
+        note(`partner ${name} removed`);
       });
     });
 }

@@ -2,7 +2,6 @@
 // how they are minted and looked up, and which roles a partner may act for. Used by the server and the CLI.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Queryable } from '../../core/db/adapter.js';
-import { UNIQUE_VIOLATION, sqlState } from '../../core/db/adapter.js';
 import { UserError } from '../../core/errors.js';
 import { streamId } from '../../core/domain/ids.js';
 
@@ -107,17 +106,44 @@ export async function insertPartner(
     );
   if (!origins.length) throw new UserError('a partner needs at least one --origin');
   const key = newSecret(PARTNER_KEY_PREFIX);
-  try {
-    await q.query(
-      'INSERT INTO partners (name, secret, origins, created_by) VALUES ($1, $2, $3::text[], $4)',
-      [name, key, [...new Set(origins)], createdBy],
-    );
-  } catch (err) {
-    if (sqlState(err) === UNIQUE_VIOLATION)
-      throw new UserError(`partner '${name}' exists already`, 'conflict');
-    throw err;
-  }
+  // a removed partner's name may be added again (with a new key); an active one may not
+  const { rows } = await q.query(
+    `INSERT INTO partners (name, secret, origins, created_by) VALUES ($1, $2, $3::text[], $4)
+     ON CONFLICT (name) DO UPDATE SET secret = EXCLUDED.secret, origins = EXCLUDED.origins,
+       created_at = now(), created_by = EXCLUDED.created_by, revoked_at = NULL
+     WHERE partners.revoked_at IS NOT NULL
+     RETURNING name`,
+    [name, key, [...new Set(origins)], createdBy],
+  );
+  if (!rows.length) throw new UserError(`partner '${name}' exists already`, 'conflict');
   return key;
+}
+
+/** Revokes one session token, given its text; returns its role, or undefined when no active token matches. */
+export async function revokeToken(q: Queryable, token: string): Promise<string | undefined> {
+  const { rows } = await q.query<{ role_id: string }>(
+    'UPDATE session_tokens SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL RETURNING role_id',
+    [tokenHash(token)],
+  );
+  return rows[0]?.role_id;
+}
+
+/** Revokes every active session token of a role; returns how many there were. */
+export async function revokeRoleTokens(q: Queryable, roleId: string): Promise<number> {
+  const { rows } = await q.query(
+    'UPDATE session_tokens SET revoked_at = now() WHERE role_id = $1 AND revoked_at IS NULL RETURNING 1',
+    [roleId],
+  );
+  return rows.length;
+}
+
+/** Revokes a partner: its key no longer verifies and its origins leave CORS. False when no active partner has the name. */
+export async function revokePartner(q: Queryable, name: string): Promise<boolean> {
+  const { rows } = await q.query(
+    'UPDATE partners SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL RETURNING 1',
+    [name],
+  );
+  return rows.length > 0;
 }
 
 /** Every origin of every active partner (for CORS). */

@@ -1,4 +1,4 @@
-// `weft token create` and `weft partner add` as an operator runs them (a child process on DATABASE_URL), then the
+// `weft token create|revoke` and `weft partner add|remove` as an operator runs them (a child process on DATABASE_URL), then the
 // printed token and key used against a server on the same database; bad usage fails in one clear line.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -107,6 +107,79 @@ describe('weft token create / weft partner add', () => {
     expect(dup.stderr).toBe("weft: partner 'port-radio' exists already\n");
   });
 
+  it('revokes a token (by text or stdin) or all of a role; the server refuses them at once', async () => {
+    const made = await runCli(['token', 'create', '--region', 'monaco', '--name', 'Revo'], { env });
+    const first = made.stdout.trim();
+    const roleId = /registered role (\S+):/.exec(made.stderr)![1]!;
+    const second = (await runCli(['token', 'create', '--role', roleId], { env })).stdout.trim();
+    const third = (await runCli(['token', 'create', '--role', roleId], { env })).stdout.trim();
+    for (const t of [first, second, third])
+      expect((await client(server.url, t).get('/api/me')).status).toBe(200);
+
+    const one = await runCli(['token', 'revoke', first], { env });
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.stderr).toContain(`role ${roleId}: 1 session token revoked`);
+    const refused = await client(server.url, first).post('/api/nodes', {
+      regionId: 'monaco',
+      title: 'After revoke',
+      point: MONACO,
+    });
+    expect(refused.status).toBe(401);
+    expect((await client(server.url, second).get('/api/me')).status).toBe(200);
+
+    const again = await runCli(['token', 'revoke', first], { env });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^weft: no active session token matches/);
+
+    const stdin = await runCli(['token', 'revoke', '-'], { env, input: `${second}\n` });
+    expect(stdin.code, stdin.stderr).toBe(0);
+    expect((await client(server.url, second).get('/api/me')).status).toBe(401);
+
+    const all = await runCli(['token', 'revoke', '--role', roleId], { env });
+    expect(all.code, all.stderr).toBe(0);
+    expect(all.stderr).toContain('1 session token revoked'); // only the third was still active
+    expect((await client(server.url, third).get('/api/me')).status).toBe(401);
+
+    const audit = await server.db.query<{ subject: string; details: unknown }>(
+      `SELECT subject, details FROM audit_log WHERE action = 'token.revoke' ORDER BY id`,
+    );
+    expect(audit.rows).toEqual([
+      { subject: roleId, details: { revoked: 1 } },
+      { subject: roleId, details: { revoked: 1 } },
+      { subject: roleId, details: { revoked: 1 } },
+    ]);
+  });
+
+  it('removes a partner: its key stops verifying; the name can be added again with a new key', async () => {
+    const key = (
+      await runCli(['partner', 'add', 'gone-soon', '--origin', 'https://gone.example'], { env })
+    ).stdout.trim();
+    const anon = client(server.url);
+    const body = { regionId: 'monaco', name: 'Visitor', area: MONACO };
+    expect((await anon.signed('gone-soon', key, 'POST', '/api/roles', body)).status).toBe(201);
+
+    const removed = await runCli(['partner', 'remove', 'gone-soon'], { env });
+    expect(removed.code, removed.stderr).toBe(0);
+    const refused = await anon.signed('gone-soon', key, 'POST', '/api/roles', body);
+    expect(refused.status).toBe(401);
+    const origins = await server.db.query(
+      'SELECT 1 FROM partners WHERE revoked_at IS NULL AND $1 = ANY(origins)',
+      ['https://gone.example'],
+    );
+    expect(origins.rows).toEqual([]);
+
+    const twice = await runCli(['partner', 'remove', 'gone-soon'], { env });
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toBe("weft: no active partner 'gone-soon'\n");
+
+    const back = await runCli(['partner', 'add', 'gone-soon', '--origin', 'https://back.example'], { env });
+    expect(back.code, back.stderr).toBe(0);
+    const newKey = back.stdout.trim();
+    expect(newKey).not.toBe(key);
+    expect((await anon.signed('gone-soon', key, 'POST', '/api/roles', body)).status).toBe(401);
+    expect((await anon.signed('gone-soon', newKey, 'POST', '/api/roles', body)).status).toBe(201);
+  });
+
   it('bad usage fails with one line on stderr and exit code 1', async () => {
     const cases: [string[], RegExp][] = [
       [['token', 'create'], /^weft: give --role ID, or --region and --name/],
@@ -124,6 +197,10 @@ describe('weft token create / weft partner add', () => {
         /^weft: --origin: an origin has no path/,
       ],
       [['partner', 'add', 'ok'], /required option '--origin <url>'/],
+      [['token', 'revoke'], /^weft: give a token \(or - to read it from stdin\), or --role ID/],
+      [['token', 'revoke', 'nonsense'], /^weft: not a session token/],
+      [['token', 'revoke', '--role', 'r-nobody'], /^weft: --role: no role 'r-nobody'/],
+      [['partner', 'remove', 'nobody'], /^weft: no active partner 'nobody'/],
     ];
     // three at a time: each is a Node process on a shared machine
     const runs: Awaited<ReturnType<typeof runCli>>[] = [];
