@@ -1,5 +1,5 @@
 // Encode stage for one tile: records → MVT layers (sorted, keys and values deduplicated) → gzip, within a size budget.
-import { ProtoWriter } from '../mvt/protobuf-writer.js';
+import { ProtoWriter, varintSize } from '../mvt/protobuf-writer.js';
 import type { RecordTable } from './records.js';
 import { TileGzip } from './gzip.js';
 
@@ -101,6 +101,7 @@ export function groupLayers(t: RecordTable): LayerRecords[] {
   return out;
 }
 
+/** Varint size of a value below 2^32 (tag indices, lengths); ids use varintSize. */
 const sizeOf = (x: number): number =>
   x < 0x80 ? 1 : x < 0x4000 ? 2 : x < 0x200000 ? 3 : x < 0x10000000 ? 4 : 5;
 let tags = new Uint32Array(64);
@@ -142,7 +143,12 @@ export function encodeLayers(t: RecordTable, layers: LayerRecords[], extent: num
       const gStart = t.geomStart[r]!;
       const gLen = t.geomEnd[r]! - gStart;
       const size =
-        (id >= 0 ? 1 + sizeOf(id) : 0) + (n ? 1 + sizeOf(tagLen) + tagLen : 0) + 2 + 1 + sizeOf(gLen) + gLen;
+        (id >= 0 ? 1 + varintSize(id) : 0) +
+        (n ? 1 + sizeOf(tagLen) + tagLen : 0) +
+        2 +
+        1 +
+        sizeOf(gLen) +
+        gLen;
       w.key(2, 2);
       w.varint(size);
       w.ensure(size);

@@ -316,6 +316,34 @@ describe('weft tile: newline-delimited input, layers, size budget', () => {
     expect(meta.vector_layers.map((l: any) => l.id)).toEqual(['mine']);
   });
 
+  it('keeps feature ids of every size up to 2^53 - 1 (varints longer than 5 bytes)', async () => {
+    const ids = [0, 127, 2 ** 31 + 5, 2 ** 35 + 1, 2 ** 42 + 3, Number.MAX_SAFE_INTEGER];
+    const src = `${dir}/ids.geojsonl`;
+    writeFileSync(
+      src,
+      ids
+        .map((id, i) =>
+          JSON.stringify({
+            type: 'Feature',
+            id,
+            properties: { i },
+            geometry: { type: 'Point', coordinates: [10 + i, 20] },
+          }),
+        )
+        .join('\n') + '\n',
+    );
+    const out = `${dir}/ids.pmtiles`;
+    await tileCommand([src], { output: out, minzoom: 0, maxzoom: 0, budget: 500_000, quiet: true });
+    const tile = await referenceReader(out).getZxy(0, 0, 0);
+    const raw = new Uint8Array(tile!.data);
+    expect(validateTile(raw)).toEqual([]);
+    const layer = new VectorTile(new PbfReader(raw)).layers.ids!;
+    const got = new Map<unknown, unknown>();
+    for (let i = 0; i < layer.length; i++) got.set(layer.feature(i).properties.i, layer.feature(i).id);
+    expect([...got.keys()].sort()).toEqual(ids.map((_, i) => i));
+    for (const [i, id] of ids.entries()) expect(got.get(i)).toBe(id);
+  });
+
   it('reads GeoJSONSeq bigger than its read blocks: lines across block edges, one longer than a block, UTF-8', async () => {
     // the reader hands 4 MiB blocks cut at line ends to the workers; ~9 MB here, one line of 5 MB
     const big = `${dir}/big.geojsonl`;
