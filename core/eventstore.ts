@@ -13,7 +13,7 @@ import {
 } from './domain/schemas.js';
 import { streamId as streamIdOf, type StreamType } from './domain/ids.js';
 import { applyEvent, keysForEvents } from './projections/reduce.js';
-import { ProjectionState, type RowWrite } from './projections/state.js';
+import { ProjectionState, runReads, type Keys, type RowRead, type RowWrite } from './projections/state.js';
 import { CORE_PROJECTOR } from './projections/tables.js';
 import { canonicalJson, sha256Hex } from './json.js';
 
@@ -29,7 +29,8 @@ const EVENT_COLUMNS =
   'position, event_id, stream_id, stream_type, stream_version, type, payload, metadata, occurred_at, recorded_at';
 /** Times as ISO 8601 text in UTC with milliseconds, straight from the server (no Date round trip). */
 const iso = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${col}`;
-const EVENT_SELECT = `position, event_id, stream_id, stream_type, stream_version, type, payload, metadata, ${iso(
+/** The select list of an events row as rowToEvent reads it (also as a JSON object: the same keys and values). */
+export const EVENT_SELECT = `position, event_id, stream_id, stream_type, stream_version, type, payload, metadata, ${iso(
   'occurred_at',
 )}, ${iso('recorded_at')}`;
 
@@ -159,12 +160,11 @@ export class WriteSession {
     // taken before any wait for the lock: it may be older than the head we lock. Every checkpoint write holds the
     // head lock and only moves it forward, never past the head; so a checkpoint read at the head is current, and
     // only one behind it needs a second look (a separate statement, which sees what the writer we waited for
-    // committed)
+    // committed). No parameters: the PostgreSQL adapter then sends BEGIN in the same round trip.
     const { rows } = await tx.query<{ position: number; now: Date; checkpoint: number | null }>(
       `SELECT position, date_trunc('milliseconds', now()) AS now,
-         (SELECT c.position FROM projection_checkpoints c WHERE c.name = $1) AS checkpoint
+         (SELECT c.position FROM projection_checkpoints c WHERE c.name = '${CORE_PROJECTOR}') AS checkpoint
        FROM event_log_head WHERE id FOR UPDATE`,
-      [CORE_PROJECTOR],
     );
     const row = rows[0]!;
     const session = new WriteSession(tx, row.position, row.now.toISOString());
@@ -190,17 +190,45 @@ export class WriteSession {
 
   /** Loads the current version of these streams from the events table (once each). */
   async loadStreams(streamIds: Iterable<string>): Promise<void> {
+    const read = this.streamsRead(streamIds);
+    if (read) await runReads(this.tx, [read]);
+  }
+
+  private streamsRead(streamIds: Iterable<string>): RowRead | undefined {
     const missing = [...new Set(streamIds)].filter((id) => !this.versions.has(id));
-    if (!missing.length) return;
-    // one backward index probe per stream (a max() over = ANY would read every version of long streams)
-    const { rows } = await this.tx.query<{ stream_id: string; version: number }>(
-      `SELECT s.id AS stream_id, v.version FROM unnest($1::text[]) AS s(id)
+    if (!missing.length) return undefined;
+    return {
+      // one backward index probe per stream (a max() over = ANY would read every version of long streams)
+      sql: `SELECT s.id AS stream_id, v.version FROM unnest($1::text[]) AS s(id)
        CROSS JOIN LATERAL (SELECT stream_version AS version FROM events WHERE stream_id = s.id
                            ORDER BY stream_version DESC LIMIT 1) v`,
-      [missing],
-    );
-    for (const id of missing) this.versions.set(id, 0);
-    for (const r of rows) this.versions.set(r.stream_id, r.version);
+      params: [missing],
+      times: [],
+      size: missing.length,
+      apply: (rows) => {
+        for (const id of missing) this.versions.set(id, 0);
+        for (const r of rows) this.versions.set(r.stream_id as string, r.version as number);
+      },
+    };
+  }
+
+  /**
+   * What commands read before they decide, in one round trip: the projection rows `keys` name (and the regions'
+   * statistics), the versions of these streams, and the known idempotency keys among `idempotencyKeys`.
+   */
+  async preload(
+    keys: Keys,
+    streamIds: Iterable<string>,
+    idempotencyKeys: string[],
+  ): Promise<Map<string, IdempotencyRecord>> {
+    const reads = this.state.reads(keys);
+    const streams = this.streamsRead(streamIds);
+    if (streams) reads.push(streams);
+    const seen = new Map<string, IdempotencyRecord>();
+    const known = idempotencyRead(idempotencyKeys, seen);
+    if (known) reads.push(known);
+    await runReads(this.tx, reads);
+    return seen;
   }
 
   /**
@@ -224,13 +252,8 @@ export class WriteSession {
   /** Known idempotency keys among `keys`. */
   async idempotencyRecords(keys: string[]): Promise<Map<string, IdempotencyRecord>> {
     const out = new Map<string, IdempotencyRecord>();
-    const unique = [...new Set(keys)];
-    if (!unique.length) return out;
-    const { rows } = await this.tx.query<{ key: string; request_hash: string; result: unknown }>(
-      'SELECT key, request_hash, result FROM idempotency_keys WHERE key = ANY($1::text[])',
-      [unique],
-    );
-    for (const r of rows) out.set(r.key, { requestHash: r.request_hash, result: r.result });
+    const read = idempotencyRead(keys, out);
+    if (read) await runReads(this.tx, [read]);
     return out;
   }
 
@@ -382,6 +405,22 @@ export class WriteSession {
     }
     return writes;
   }
+}
+
+/** The read of the known idempotency keys among `keys`, into `out`; undefined when there are none to look up. */
+function idempotencyRead(keys: string[], out: Map<string, IdempotencyRecord>): RowRead | undefined {
+  const unique = [...new Set(keys)];
+  if (!unique.length) return undefined;
+  return {
+    sql: 'SELECT key, request_hash, result FROM idempotency_keys WHERE key = ANY($1::text[])',
+    params: [unique],
+    times: [],
+    size: unique.length,
+    apply: (rows) => {
+      for (const r of rows)
+        out.set(r.key as string, { requestHash: r.request_hash as string, result: r.result });
+    },
+  };
 }
 
 /** Rows a commit writes at most to send them as one statement; a larger one (an import, a seed) goes one by one. */

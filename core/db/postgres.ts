@@ -37,6 +37,38 @@ function wrap(client: pg.PoolClient | pg.Pool): Queryable {
   };
 }
 
+/**
+ * A transaction's connection that sends BEGIN with its first statement: in the same message (one round trip, the
+ * simple query protocol) when that statement has no parameters, else just before it. A transaction that sends
+ * nothing sends no BEGIN (and needs no COMMIT).
+ */
+function beginning(client: pg.PoolClient): Queryable & { begun(): boolean } {
+  const inner = wrap(client);
+  let begun = false;
+  return {
+    begun: () => begun,
+    async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
+      if (begun) return inner.query<T>(sql, params);
+      begun = true;
+      if (params?.length) {
+        await client.query('BEGIN');
+        return inner.query<T>(sql, params);
+      }
+      // BEGIN's result, then the statement's
+      const results = (await client.query(`BEGIN;\n${sql}`)) as unknown as pg.QueryResult[];
+      const r = results.at(-1)!;
+      return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
+    },
+    async exec(sql: string): Promise<void> {
+      if (!begun) {
+        begun = true;
+        sql = `BEGIN;\n${sql}`;
+      }
+      await client.query(sql);
+    },
+  };
+}
+
 export interface PostgresOptions {
   /** Pool size (default 10). */
   max?: number;
@@ -60,9 +92,9 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Db {
       };
       client.on('error', onError);
       try {
-        await client.query('BEGIN');
-        const result = await fn(wrap(client));
-        await client.query('COMMIT');
+        const tx = beginning(client);
+        const result = await fn(tx);
+        if (tx.begun()) await client.query('COMMIT');
         return result;
       } catch (err) {
         broken ??= err instanceof Error ? err : new Error(String(err));

@@ -138,7 +138,10 @@ export class SessionCommands {
     private readonly ctx: ExecContext,
   ) {}
 
-  /** Loads the rows, stream versions and idempotency records the commands read, and the salt if needed. */
+  /**
+   * Loads the rows, stream versions and idempotency records the commands read (one statement), and the salt if
+   * needed.
+   */
   static async open(
     session: WriteSession,
     prepared: PreparedCommand[],
@@ -146,9 +149,10 @@ export class SessionCommands {
   ): Promise<SessionCommands> {
     const keys = emptyKeys();
     for (const p of prepared) keysForCommand(p.command, keys);
-    await session.state.load(session.tx, keys);
-    await session.loadStreams(streamsOfKeys(keys));
-    const seen = await session.idempotencyRecords(
+    // rows, stream versions and idempotency keys: one round trip
+    const seen = await session.preload(
+      keys,
+      streamsOfKeys(keys),
       prepared.flatMap((p) => (p.metadata.idempotencyKey ? [p.metadata.idempotencyKey] : [])),
     );
     const needsSalt = prepared.some((p) => p.command.type === 'PlaceRoleHome');

@@ -140,72 +140,102 @@ export class ProjectionState {
     set.add(row.thread_id);
   }
 
-  /** Loads, in one query per table, every row in `keys` not yet in memory. */
+  /**
+   * Loads every row `keys` name that is not in memory yet (and every region's statistics the first time): one
+   * statement for all of it (runReads).
+   */
   async load(q: Queryable, keys: Keys): Promise<void> {
-    if (this.authoritative) return;
+    await runReads(q, this.reads(keys));
+  }
+
+  /**
+   * The reads load() sends, for a caller that sends them with its own (runReads): each applies its rows to this
+   * state, in this order, exactly as load() does.
+   */
+  reads(keys: Keys): RowRead[] {
+    if (this.authoritative) return [];
+    const reads: RowRead[] = [];
     if (!this.statsLoaded) {
-      const { rows } = await q.query(
-        `SELECT ${selectList(TABLES.regionStats)} FROM ${TABLES.regionStats.table}`,
-      );
-      for (const r of rows) {
-        const row = fromDbRow<RegionStatsRow>(r);
-        if (!this.regionStats.has(row.region_id)) this.regionStats.set(row.region_id, row);
-      }
-      this.statsLoaded = true;
+      reads.push({
+        sql: `SELECT ${selectList(TABLES.regionStats)} FROM ${TABLES.regionStats.table}`,
+        params: [],
+        times: timeColumns('regionStats'),
+        size: 1,
+        apply: (rows) => {
+          for (const r of rows) {
+            const row = fromDbRow<RegionStatsRow>(r);
+            if (!this.regionStats.has(row.region_id)) this.regionStats.set(row.region_id, row);
+          }
+          this.statsLoaded = true;
+        },
+      });
     }
-    await this.loadById(q, 'roles', keys.roles, this.roles, (r: RoleRow) => r.role_id);
-    await this.loadById(q, 'nodes', keys.nodes, this.nodes, (r: NodeRow) => r.node_id);
-    await this.loadById(q, 'threads', keys.threads, this.threads, (r: ThreadRow) => r.thread_id);
-    await this.loadById(q, 'proposals', keys.proposals, this.proposals, (r: ProposalRow) => r.proposal_id);
+    this.readById(reads, 'roles', keys.roles, this.roles, (r: RoleRow) => r.role_id);
+    this.readById(reads, 'nodes', keys.nodes, this.nodes, (r: NodeRow) => r.node_id);
+    this.readById(reads, 'threads', keys.threads, this.threads, (r: ThreadRow) => r.thread_id);
+    this.readById(reads, 'proposals', keys.proposals, this.proposals, (r: ProposalRow) => r.proposal_id);
     const roles = [...keys.threadsOfRoles].filter((id) => !this.threadsLoadedForRole.has(id));
     if (roles.length) {
-      const { rows } = await q.query(
-        `SELECT ${selectList(TABLES.threads)} FROM ${TABLES.threads.table} WHERE role_id = ANY($1::text[])`,
-        [roles],
-      );
-      for (const r of rows) {
-        const row = fromDbRow<ThreadRow>(r);
-        if (!this.threads.get(row.thread_id)) this.threads.set(row.thread_id, row);
-        this.indexThread(this.threads.get(row.thread_id)!);
-      }
-      for (const id of roles) this.threadsLoadedForRole.add(id);
+      reads.push({
+        sql: `SELECT ${selectList(TABLES.threads)} FROM ${TABLES.threads.table} WHERE role_id = ANY($1::text[])`,
+        params: [roles],
+        times: timeColumns('threads'),
+        size: roles.length,
+        apply: (rows) => {
+          for (const r of rows) {
+            const row = fromDbRow<ThreadRow>(r);
+            if (!this.threads.get(row.thread_id)) this.threads.set(row.thread_id, row);
+            this.indexThread(this.threads.get(row.thread_id)!);
+          }
+          for (const id of roles) this.threadsLoadedForRole.add(id);
+        },
+      });
     }
     const votes = [...keys.votes].filter((k) => !this.votes.has(k));
     if (votes.length) {
       const pairs = votes.map((k) => k.split('\u0000') as [string, string]);
-      const { rows } = await q.query(
-        `SELECT ${selectList(TABLES.votes, 'v')} FROM ${TABLES.votes.table} v
+      reads.push({
+        sql: `SELECT ${selectList(TABLES.votes, 'v')} FROM ${TABLES.votes.table} v
          JOIN unnest($1::text[], $2::text[]) AS k(p, r) ON v.proposal_id = k.p AND v.role_id = k.r`,
-        [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
-      );
-      for (const k of votes) this.votes.set(k, null);
-      for (const r of rows) {
-        const row = fromDbRow<VoteRow>(r);
-        this.votes.set(voteKey(row.proposal_id, row.role_id), row);
-      }
+        params: [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+        times: timeColumns('votes'),
+        size: votes.length,
+        apply: (rows) => {
+          for (const k of votes) this.votes.set(k, null);
+          for (const r of rows) {
+            const row = fromDbRow<VoteRow>(r);
+            this.votes.set(voteKey(row.proposal_id, row.role_id), row);
+          }
+        },
+      });
     }
+    return reads;
   }
 
-  private async loadById<R extends object>(
-    q: Queryable,
+  private readById<R extends object>(
+    reads: RowRead[],
     name: 'roles' | 'nodes' | 'threads' | 'proposals',
     ids: Set<string>,
     map: Map<string, R | null>,
     idOf: (r: R) => string,
-  ): Promise<void> {
+  ): void {
     const missing = [...ids].filter((id) => !map.has(id));
     if (!missing.length) return;
     const spec = TABLES[name];
-    const { rows } = await q.query(
-      `SELECT ${selectList(spec)} FROM ${spec.table} WHERE ${spec.key[0]} = ANY($1::text[])`,
-      [missing],
-    );
-    for (const id of missing) map.set(id, null);
-    for (const r of rows) {
-      const row = fromDbRow<R>(r);
-      map.set(idOf(row), row);
-      if (name === 'threads') this.indexThread(row as unknown as ThreadRow);
-    }
+    reads.push({
+      sql: `SELECT ${selectList(spec)} FROM ${spec.table} WHERE ${spec.key[0]} = ANY($1::text[])`,
+      params: [missing],
+      times: timeColumns(name),
+      size: missing.length,
+      apply: (rows) => {
+        for (const id of missing) map.set(id, null);
+        for (const r of rows) {
+          const row = fromDbRow<R>(r);
+          map.set(idOf(row), row);
+          if (name === 'threads') this.indexThread(row as unknown as ThreadRow);
+        }
+      },
+    });
   }
 
   /** Writes every changed row (upserts) and the new timeline rows; the state stays usable afterwards. */
@@ -257,6 +287,57 @@ export class ProjectionState {
     for (const set of Object.values(this.dirty)) n += set.size;
     return n;
   }
+}
+
+/** One read: its SQL and parameters, its timestamptz columns, how many ids it asks for, what to do with its rows. */
+export interface RowRead {
+  sql: string;
+  params: unknown[];
+  /** Columns of type timestamptz: they reach apply() as Date whether read alone or combined. */
+  times: readonly string[];
+  size: number;
+  apply(rows: Record<string, unknown>[]): void;
+}
+
+function timeColumns(name: TableName): string[] {
+  const columns: Readonly<Record<string, string>> = TABLES[name].columns;
+  return Object.keys(columns).filter((c) => columns[c] === 'timestamptz');
+}
+
+/** Ids a combined read asks for at most; a larger load (a catch-up, an import) sends its reads one by one. */
+const COMBINE_IDS = 1000;
+
+/**
+ * Sends reads and applies their rows in order: two or more small ones as one statement (one round trip), each read
+ * a scalar subquery aggregating its rows to JSON (`SELECT (SELECT json_agg(r) FROM (…) r) AS r0, …`, parameters
+ * renumbered). One statement has one snapshot, as separate ones have under the head lock (every writer of what
+ * they read holds it). JSON brings numbers, booleans, text, arrays and jsonb as the driver does; timestamptz
+ * columns come as text and are turned back into Date, so apply() sees the same rows either way.
+ */
+export async function runReads(q: Queryable, reads: readonly RowRead[]): Promise<void> {
+  const size = reads.reduce((n, r) => n + r.size, 0);
+  if (reads.length < 2 || size > COMBINE_IDS) {
+    for (const r of reads) r.apply((await q.query(r.sql, r.params)).rows);
+    return;
+  }
+  const params: unknown[] = [];
+  const columns = reads.map((r, i) => {
+    const offset = params.length;
+    params.push(...r.params);
+    const sql = r.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+    return `(SELECT coalesce(json_agg(r), '[]'::json) FROM (${sql}) r) AS r${i}`;
+  });
+  const { rows } = await q.query<Record<string, Record<string, unknown>[]>>(
+    `SELECT ${columns.join(',\n')}`,
+    params,
+  );
+  reads.forEach((r, i) => {
+    const got = rows[0]![`r${i}`]!;
+    if (r.times.length)
+      for (const row of got)
+        for (const c of r.times) if (typeof row[c] === 'string') row[c] = new Date(row[c] as string);
+    r.apply(got);
+  });
 }
 
 /** One statement of a flush: its SQL, parameters and how many rows it writes. */

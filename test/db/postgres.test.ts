@@ -1,4 +1,5 @@
-// PostgreSQL-only behaviours: a connection killed mid-transaction, concurrent migrations from several processes.
+// PostgreSQL-only behaviours: a connection killed mid-transaction, concurrent migrations from several processes,
+// BEGIN sent with a transaction's first statement.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../core/db/adapter.js';
 import { migrate } from '../../core/db/migrate.js';
@@ -132,6 +133,36 @@ describe.skipIf(Boolean(unavailable))('postgres: crash safety and concurrent sta
     // the same import then succeeds in full
     const again = await importEvents(t.db, lines, { name: 'big' });
     expect(again.imported).toBe(lines.length);
+  });
+
+  it('sends BEGIN with the first statement: in one round trip without parameters, still all or nothing', async () => {
+    await resetDb(t.db);
+    const outboxRows = async () =>
+      (await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox')).rows[0]!.n;
+    const insert = `INSERT INTO outbox (first_position, last_position, topics) VALUES (1, 1, '{}')`;
+    // a first statement without parameters (BEGIN in the same message) and one with: both inside the transaction
+    for (const first of [() => insert, () => insert.replace('(1, 1,', '($1, 1,')]) {
+      const sql = first();
+      await expect(
+        t.db.transaction(async (tx) => {
+          const r = await tx.query(sql, sql.includes('$1') ? [1] : undefined);
+          expect(r.rowCount).toBe(1); // the statement's own result, not BEGIN's
+          expect((await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox')).rows[0]!.n).toBe(1);
+          throw new Error('undo');
+        }),
+      ).rejects.toThrow('undo');
+      expect(await outboxRows()).toBe(0);
+    }
+    const r = await t.db.transaction((tx) => tx.query<{ n: number }>('SELECT 41 + 1 AS n'));
+    expect(r).toEqual({ rows: [{ n: 42 }], rowCount: 1 });
+    // a failing first statement leaves the connection usable (rolled back)
+    await expect(t.db.transaction((tx) => tx.query('SELECT 1 / 0'))).rejects.toThrow(/division by zero/);
+    await t.db.transaction(async (tx) => {
+      await tx.query(insert);
+    });
+    expect(await outboxRows()).toBe(1);
+    // a transaction that sends nothing
+    expect(await t.db.transaction(async () => 'nothing')).toBe('nothing');
   });
 
   it('several processes starting at once migrate a fresh database exactly once', async () => {
