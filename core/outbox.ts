@@ -1,7 +1,7 @@
 // The outbox: one row per committed transaction that appended events (their position range and topics),
 // for the publisher to read, send to the bus, and mark as published.
 import type { Queryable } from './db/adapter.js';
-import { readEvents } from './eventstore.js';
+import { EVENT_SELECT, readEvents, rowToEvent } from './eventstore.js';
 import type { StoredEvent } from './domain/schemas.js';
 
 export interface OutboxEntry {
@@ -55,4 +55,71 @@ export async function markPublished(q: Queryable, ids: number[]): Promise<void> 
     'UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])',
     [ids],
   );
+}
+
+/** What claimOutbox() took: nothing unless `locked`. */
+export interface OutboxClaim {
+  /** False when another publisher holds the lock: nothing was claimed. */
+  locked: boolean;
+  /** The oldest unpublished entries, in id (= position) order, now marked published in this transaction. */
+  entries: OutboxEntry[];
+  /**
+   * Every event from the first entry's first position to the last entry's last, in position order, when there are
+   * at most `maxEvents` of them; undefined when there are more (read them with readEvents).
+   */
+  events: StoredEvent[] | undefined;
+}
+
+/**
+ * The publisher's claim, one statement (one round trip): takes the transaction-scoped advisory lock `lockKey`
+ * without waiting; when it is ours, locks the oldest `limit` unpublished entries (skipping any another
+ * transaction holds), marks them published and returns them with their events. The marks commit with the
+ * caller's transaction, so the caller publishes before it commits and rolls back when publishing fails: then
+ * the entries stay unpublished. A row another publisher marked after this statement's snapshot is re-checked by
+ * the row lock (READ COMMITTED follows the update) and left out, so no entry is claimed twice. The transaction
+ * commits without waiting for the disk (synchronous_commit off, for it alone): a mark lost in a crash only
+ * publishes its entries again, and receivers drop what they already have by position.
+ */
+export async function claimOutbox(
+  q: Queryable,
+  options: { lockKey: number; limit: number; maxEvents: number },
+): Promise<OutboxClaim> {
+  // integers written into the statement (no parameters: the PostgreSQL adapter then sends BEGIN with it)
+  const [lockKey, limit, maxEvents] = [options.lockKey, options.limit, options.maxEvents].map((n) => {
+    if (!Number.isSafeInteger(n)) throw new Error(`claimOutbox: not an integer: ${n}`);
+    return String(n);
+  });
+  const { rows } = await q.query<{
+    locked: boolean;
+    entries: { id: number; first: number; last: number; topics: string[]; created: string }[];
+    events: Record<string, unknown>[] | null;
+  }>(
+    `WITH lk AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(${lockKey}) AS ok,
+       set_config('synchronous_commit', 'off', true) AS async),
+     picked AS (
+       SELECT id FROM outbox WHERE published_at IS NULL AND (SELECT ok FROM lk)
+       ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED),
+     claimed AS (
+       UPDATE outbox o SET published_at = now(), attempts = o.attempts + 1 FROM picked WHERE o.id = picked.id
+       RETURNING o.id, o.first_position, o.last_position, o.topics, o.created_at),
+     span AS (SELECT min(first_position) AS first, max(last_position) AS last FROM claimed)
+     SELECT (SELECT ok FROM lk) AS locked,
+       (SELECT coalesce(json_agg(json_build_object('id', id, 'first', first_position, 'last', last_position,
+          'topics', topics, 'created', created_at) ORDER BY id), '[]'::json) FROM claimed) AS entries,
+       (SELECT json_agg(e ORDER BY e.position) FROM (
+          SELECT ${EVENT_SELECT} FROM events, span
+          WHERE position BETWEEN span.first AND span.last AND span.last - span.first < ${maxEvents}) e) AS events`,
+  );
+  const row = rows[0]!;
+  return {
+    locked: row.locked,
+    entries: row.entries.map((e) => ({
+      id: e.id,
+      firstPosition: e.first,
+      lastPosition: e.last,
+      topics: e.topics,
+      createdAt: new Date(e.created).toISOString(),
+    })),
+    events: row.events?.map(rowToEvent),
+  };
 }

@@ -138,14 +138,18 @@ async function touchedNodes(q: Queryable, events: readonly StoredEvent[]): Promi
  * The rows for `events` (sorted by position) as of the first event's position P: the reducer's keys, plus every
  * thread and proposal of each touched node (for its counts) — none for a node the batch creates, which has none
  * at its creation (later ones in the batch come from the reducer). Loaded into an authoritative state: a row not
- * loaded does not exist for the reducer, so everything it needs must be here.
+ * loaded does not exist for the reducer, so everything it needs must be here. A node the batch creates is not
+ * read at all: at P it does not exist yet, or (created by the first event) it is exactly what the reducer makes of
+ * its NodeCreated — so a batch of new nodes, the commonest write, needs no read.
  */
 export async function stateAtFirst(q: Queryable, events: readonly StoredEvent[]): Promise<LiveState> {
-  const P = events[0]!.position;
+  const first = events[0]!;
+  const P = first.position;
   const keys = keysForEvents(events);
   const nodes = await touchedNodes(q, events);
   const created = new Set(events.flatMap((e) => (e.type === 'NodeCreated' ? [e.payload.nodeId] : [])));
   for (const n of nodes) keys.nodes.add(n);
+  for (const n of created) keys.nodes.delete(n);
   const counted = [...nodes].filter((n) => !created.has(n));
   const state = new ProjectionState(true);
   const select = (name: 'roles' | 'nodes' | 'threads' | 'proposals', where: string, params: unknown[]) =>
@@ -183,6 +187,9 @@ export async function stateAtFirst(q: Queryable, events: readonly StoredEvent[])
     for (const r of rows) state.putVote(fromDbRow<VoteRow>(r));
   }
   await rewindTo(q, state, P);
+  for (const n of created) state.nodes.set(n, null);
+  // (its other effects, the region's statistics and the timeline, are not read by deltas)
+  if (first.type === 'NodeCreated') applyEvent(state, first);
   return new LiveState(state);
 }
 

@@ -1,14 +1,17 @@
 // The outbox publisher: every server runs one, one at a time publishes (a transaction-scoped advisory lock, so bus
-// order is position order). It polls, and the write API nudges it after each commit. For each unpublished outbox
-// entry it reads the events, translates them to deltas, publishes them on `deltas.region:<id>`, and marks the
-// entries published in the same transaction. A failed publish (bus down) rolls back: the entries stay unpublished
-// and are retried with backoff — nothing is lost (receivers drop duplicates by position).
+// order is position order). It polls, and the write API nudges it after each commit. One transaction per cycle:
+// one statement takes the lock, claims the oldest unpublished outbox entries (marked published, uncommitted) and
+// reads their events; the events are translated to deltas and published on `deltas.region:<id>`; then COMMIT.
+// A failed publish (bus down) rolls back: the entries stay unpublished and are retried with backoff — nothing is
+// lost (receivers drop duplicates by position). Two round trips to the database per cycle (the claim, which takes
+// BEGIN along, and COMMIT), plus the reads a translation needs beyond the events (none for new nodes).
 import type { Logger } from 'pino';
 import type { Bus } from '../../core/bus/adapter.js';
 import type { Db, Queryable } from '../../core/db/adapter.js';
 import { errorMessage } from '../../core/errors.js';
 import { readEvents } from '../../core/eventstore.js';
-import { markPublished, pendingOutbox, type OutboxEntry } from '../../core/outbox.js';
+import type { StoredEvent } from '../../core/domain/schemas.js';
+import { claimOutbox, type OutboxEntry } from '../../core/outbox.js';
 import { deltasChannel, encodeEnvelopes, storeMarker } from './envelope.js';
 import { translateEvents, type EncodedDelta } from './translate.js';
 
@@ -121,26 +124,32 @@ export class OutboxPublisher {
     }
   }
 
-  /** One transaction: lock, read pending entries, translate, publish, mark published. */
+  /**
+   * One transaction: claim (lock, pending entries marked published, their events: one statement), translate,
+   * publish, commit. The marks are not committed before every publish has succeeded.
+   */
   private publishOnce(): Promise<Outcome> {
     return this.db.transaction(async (tx) => {
-      const { rows } = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [
-        OUTBOX_LOCK_KEY,
-      ]);
-      if (!rows[0]?.ok) return 'locked';
-      const entries = await pendingOutbox(tx, { limit: this.options.batchEntries, lock: true });
+      const claim = await claimOutbox(tx, {
+        lockKey: OUTBOX_LOCK_KEY,
+        limit: this.options.batchEntries,
+        maxEvents: this.options.chunkEvents,
+      });
+      if (!claim.locked) return 'locked';
+      const { entries } = claim;
       if (!entries.length) return 'idle';
-      await this.publishEntries(tx, entries);
-      await markPublished(
-        tx,
-        entries.map((e) => e.id),
-      );
+      await this.publishEntries(tx, entries, claim.events);
       this.published += entries.length;
       return entries.length === this.options.batchEntries ? 'more' : 'idle';
     });
   }
 
-  private async publishEntries(tx: Queryable, entries: OutboxEntry[]): Promise<void> {
+  /** `preloaded`: every event of the entries' position range (when the claim brought them), else read here. */
+  private async publishEntries(
+    tx: Queryable,
+    entries: OutboxEntry[],
+    preloaded: StoredEvent[] | undefined,
+  ): Promise<void> {
     const commits = entries.map((e) => ({
       first: e.firstPosition,
       last: e.lastPosition,
@@ -167,7 +176,9 @@ export class OutboxPublisher {
     for (const span of spans) {
       for (let from = span.first; from <= span.last; from += this.options.chunkEvents) {
         const count = Math.min(this.options.chunkEvents, span.last - from + 1);
-        const events = await readEvents(tx, { after: from - 1, limit: count });
+        const events = preloaded
+          ? preloaded.filter((e) => e.position >= from && e.position < from + count)
+          : await readEvents(tx, { after: from - 1, limit: count });
         const deltas = await translateEvents(tx, events, {
           onError: (e, message) =>
             this.logger.error(
