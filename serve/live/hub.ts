@@ -1,8 +1,9 @@
 // The live hub of one server: receives deltas from the bus and fans them out to the subscribers of their region
-// (WebSocket sessions and SSE streams), each delta serialised once. A subscriber first catches up from the event
-// store while live deltas are buffered, then switches to live: positions strictly increase per subscriber, with no
-// gap and no duplicate. When the bus comes back after a loss, every subscriber catches up again from its last
-// position (messages may have been missed meanwhile). Long-poll requests wait here for their region's next delta.
+// (WebSocket sessions and SSE streams), each delta serialised once — and the deltas of one fan-out round written to
+// a client at once, bytes made once for all clients. A subscriber first catches up from the event store while live
+// deltas are buffered, then switches to live: positions strictly increase per subscriber, with no gap and no
+// duplicate. When the bus comes back after a loss, every subscriber catches up again from its last position
+// (messages may have been missed meanwhile). Long-poll requests wait here for their region's next delta.
 import type { Logger } from 'pino';
 import type { Bus, BusMessage, BusState, Unsubscribe } from '../../core/bus/adapter.js';
 import type { Db } from '../../core/db/adapter.js';
@@ -29,6 +30,18 @@ export interface Transport {
   /** Optional batching of several writes into one system call. */
   cork?(): void;
   uncork?(): void;
+  /**
+   * Optional: writes every delta of a fan-out round at once (the transport's bytes for the round are made once, in
+   * `batch`, and shared by every client that gets all of them); false as sendDelta.
+   */
+  sendBatch?(batch: DeltaBatch): boolean;
+}
+
+/** The deltas of one fan-out round (in increasing position order), with each transport's bytes for all of them. */
+export interface DeltaBatch {
+  deltas: readonly EncodedDelta[];
+  /** made by the first transport of each kind that needs them */
+  bytes: Map<string, Buffer>;
 }
 
 export interface HubOptions {
@@ -363,9 +376,14 @@ export class LiveHub {
           const subs = this.regions.get(region);
           if (!subs) continue;
           const list = [...subs];
+          // several deltas (the server fell behind a little): one write of all of them per client that wants them
+          const batch: DeltaBatch | undefined =
+            deltas.length > 1 && deltas.every((d, k) => k === 0 || d.position > deltas[k - 1]!.position)
+              ? { deltas, bytes: new Map() }
+              : undefined;
           for (let i = 0; i < list.length; i += this.options.fanOutSlice) {
             if (i > 0) await new Promise((resolve) => setImmediate(resolve));
-            this.fanOut(list, i, Math.min(list.length, i + this.options.fanOutSlice), deltas);
+            this.fanOut(list, i, Math.min(list.length, i + this.options.fanOutSlice), deltas, batch);
           }
         }
       }
@@ -377,10 +395,21 @@ export class LiveHub {
     }
   }
 
-  /** Offers deltas (in position order) to subscribers list[from..to). */
-  private fanOut(list: Subscriber[], from: number, to: number, deltas: EncodedDelta[]): void {
+  /**
+   * Offers deltas (in position order) to subscribers list[from..to). With a batch, a live subscriber that has
+   * none of them yet and wants every one gets them in one write.
+   */
+  private fanOut(
+    list: Subscriber[],
+    from: number,
+    to: number,
+    deltas: EncodedDelta[],
+    batch?: DeltaBatch,
+  ): void {
     if (!deltas.length) return;
     let sent = 0;
+    const first = deltas[0]!.position;
+    const last = deltas.at(-1)!.position;
     for (let i = from; i < to; i++) {
       const sub = list[i]!;
       if (sub.closed) continue;
@@ -393,6 +422,18 @@ export class LiveHub {
         continue;
       }
       const t = sub.transport;
+      if (
+        batch &&
+        t.sendBatch &&
+        sub.lastSent < first &&
+        (sub.bbox === undefined || deltas.every((d) => bboxWants(sub.bbox, d.bbox)))
+      ) {
+        if (t.sendBatch(batch)) {
+          sub.lastSent = last;
+          sent += deltas.length;
+        }
+        continue;
+      }
       if (deltas.length > 1) t.cork?.();
       for (const d of deltas) {
         const before = sub.lastSent;

@@ -11,7 +11,7 @@ import type { Db } from '../../core/db/adapter.js';
 import { errorMessage } from '../../core/errors.js';
 import { headPosition } from '../../core/eventstore.js';
 import type { Metrics } from '../metrics.js';
-import { Subscriber, type LiveHub, type Transport } from './hub.js';
+import { Subscriber, type DeltaBatch, type LiveHub, type Transport } from './hub.js';
 import type { Presence } from './presence.js';
 import { ProtocolError, parseClientFrame, parseSubscriptionQuery, type Subscription } from './protocol.js';
 import type { EncodedDelta } from './translate.js';
@@ -118,6 +118,12 @@ class Session implements Transport {
 
   sendDelta(d: EncodedDelta): boolean {
     return this.write(deltaFrame(d));
+  }
+
+  sendBatch(batch: DeltaBatch): boolean {
+    let bytes = batch.bytes.get('ws');
+    if (!bytes) batch.bytes.set('ws', (bytes = Buffer.concat(batch.deltas.map(deltaFrame))));
+    return this.write(bytes);
   }
 
   sendJson(value: unknown): boolean {
