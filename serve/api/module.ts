@@ -15,7 +15,14 @@ import { ID_PATTERN } from '../../core/domain/ids.js';
 import { provide, type ServeContext, type ServeModule } from '../context.js';
 import { HttpError, sendJson } from '../http.js';
 import { clientIp, networkOf } from '../net.js';
-import { authenticateBearer, authenticatePartner, isPartnerRequest, type Principal } from './auth.js';
+import {
+  TOKEN_CACHE_MS,
+  TokenCache,
+  authenticateBearer,
+  authenticatePartner,
+  isPartnerRequest,
+  type Principal,
+} from './auth.js';
 import { announcesBody, checkJsonContentType, parseJson, readRawBody } from './body.js';
 import { partnerOwnsRole } from './credentials.js';
 import { RateLimiter, type Bucket } from './limiter.js';
@@ -39,6 +46,8 @@ export interface ApiOptions {
   redisPrefix?: string;
   /** The clock (ms) for signature windows and rate-limit windows (tests). */
   now?: () => number;
+  /** How long a verified session token is kept in process (default TOKEN_CACHE_MS; 0: looked up every time). */
+  tokenCacheMs?: number;
 }
 
 /** The presence service the live module may provide: how many clients look at a node now. */
@@ -97,6 +106,7 @@ export function createApiModule(ctx: ServeContext, options: ApiOptions = {}): Se
     logger,
     now,
   });
+  const tokens = new TokenCache(options.tokenCacheMs ?? TOKEN_CACHE_MS);
   provide(ctx, 'origins', createOriginPolicy(db, logger));
   // group commit: writes that arrive while one transaction is in flight commit together in the next
   const commands = new CommandBatcher(db);
@@ -150,7 +160,7 @@ export function createApiModule(ctx: ServeContext, options: ApiOptions = {}): Se
       return { who, body: parseJson(raw) };
     }
     await enforce(addressBuckets(req));
-    const who = await authenticateBearer(db, req);
+    const who = await authenticateBearer(db, req, tokens);
     checkJsonContentType(req);
     const raw = await readRawBody(req, config.maxBodyBytes);
     return { who, body: parseJson(raw) };
@@ -231,7 +241,7 @@ export function createApiModule(ctx: ServeContext, options: ApiOptions = {}): Se
     if (isPartnerRequest(req)) {
       const raw = await readRawBody(req, config.maxBodyBytes);
       who = await authenticatePartner(req, req.originalUrl, raw, { db, replay, nowMs: now() });
-    } else who = await authenticateBearer(db, req);
+    } else who = await authenticateBearer(db, req, tokens);
     if (who.kind === 'partner')
       sendJson(res, 200, { partner: who.partner.name, origins: who.partner.origins });
     else sendJson(res, 200, { roleId: who.roleId, regionId: who.regionId ?? null, name: who.name ?? null });

@@ -23,9 +23,18 @@ export const bodies = {
   registerRole: z.object({ regionId, name: text(80), area: point }),
 };
 
-/** The strict schema of a body for a participant (no roleId) or a partner (roleId required). */
+const strictSchemas = new WeakMap<z.ZodObject, { participant?: z.ZodObject; partner?: z.ZodObject }>();
+
+/**
+ * The strict schema of a body for a participant (no roleId) or a partner (roleId required); made once per base
+ * schema and kind (zod compiles a schema on its first use: not on every request).
+ */
 export function bodySchema(base: z.ZodObject, partner: boolean): z.ZodType<Record<string, unknown>> {
-  return partner ? base.extend({ roleId: aggregateId }).strict() : base.strict();
+  let made = strictSchemas.get(base);
+  if (!made) strictSchemas.set(base, (made = {}));
+  return partner
+    ? (made.partner ??= base.extend({ roleId: aggregateId }).strict())
+    : (made.participant ??= base.strict());
 }
 
 type Issue = z.core.$ZodIssue;
