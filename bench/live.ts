@@ -89,6 +89,13 @@ interface TxSummary {
   connect: { p50: number; p99: number };
   lockWait: { p50: number; p99: number };
   held: { p50: number; p99: number };
+  /** round trips per write transaction, BEGIN (alone or with the first statement) and COMMIT included (mean) */
+  roundTrips: number;
+  /** the outbox publisher's transactions (those that took its advisory lock) and their round trips (mean) */
+  publishes: number;
+  publishRoundTrips: number;
+  /** statements sent outside any transaction (authentication, rate limits, reads), all told */
+  direct: number;
 }
 
 /**
@@ -101,12 +108,20 @@ class WriteTxTimer {
   private lockWait: number[] = [];
   private held: number[] = [];
   private statements = 0;
+  private roundTrips = 0;
+  private publishes = 0;
+  private publishRoundTrips = 0;
+  private direct = 0;
 
   reset(): void {
     this.connect = [];
     this.lockWait = [];
     this.held = [];
     this.statements = 0;
+    this.roundTrips = 0;
+    this.publishes = 0;
+    this.publishRoundTrips = 0;
+    this.direct = 0;
   }
 
   summary(): TxSummary {
@@ -120,6 +135,10 @@ class WriteTxTimer {
       connect: q(this.connect),
       lockWait: q(this.lockWait),
       held: q(this.held),
+      roundTrips: this.held.length ? this.roundTrips / this.held.length : 0,
+      publishes: this.publishes,
+      publishRoundTrips: this.publishes ? this.publishRoundTrips / this.publishes : 0,
+      direct: this.direct,
     };
   }
 
@@ -129,7 +148,10 @@ class WriteTxTimer {
       ...db,
       kind: db.kind,
       location: db.location,
-      query: db.query.bind(db),
+      query(sql, params) {
+        self.direct += 1;
+        return db.query(sql, params);
+      },
       exec: db.exec.bind(db),
       close: db.close.bind(db),
       async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
@@ -137,11 +159,17 @@ class WriteTxTimer {
         let begun = 0;
         let locked = 0;
         let statements = 0;
+        let all = 0;
+        let publisher = false;
         const out = await db.transaction((tx) => {
           begun = performance.now();
           return fn({
             exec: (sql) => tx.exec(sql),
             async query(sql, params) {
+              // the PostgreSQL adapter sends BEGIN with a first statement without parameters, else alone
+              if (all === 0 && params?.length) all += 1;
+              all += 1;
+              if (sql.includes('pg_try_advisory_xact_lock')) publisher = true;
               if (locked) statements += 1;
               if (!locked && sql.includes('FROM event_log_head WHERE id FOR UPDATE')) {
                 const s = performance.now();
@@ -158,6 +186,10 @@ class WriteTxTimer {
           self.connect.push(begun - t0);
           self.held.push(performance.now() - locked);
           self.statements += statements + 1;
+          self.roundTrips += all + 1;
+        } else if (publisher) {
+          self.publishes += 1;
+          self.publishRoundTrips += all + 1;
         }
         return out;
       },
@@ -655,6 +687,16 @@ async function main(): Promise<void> {
       [
         '    connection wait / head-lock wait / lock held, p50 (p99)',
         `${f2(measured.tx.connect)} / ${f2(measured.tx.lockWait)} / ${f2(measured.tx.held)} ms`,
+        '',
+      ],
+      [
+        '    round trips per write transaction (BEGIN, COMMIT included) / outside transactions per write',
+        `${measured.tx.roundTrips.toFixed(1)} / ${(measured.tx.direct / Math.max(1, written.positions.length)).toFixed(2)}`,
+        '',
+      ],
+      [
+        '  outbox publisher transactions (round trips each, BEGIN, COMMIT included; bus publishes not)',
+        `${measured.tx.publishes} (${measured.tx.publishRoundTrips.toFixed(1)})`,
         '',
       ],
       [
