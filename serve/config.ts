@@ -1,4 +1,5 @@
 // The server's configuration: defaults, then environment variables, then command-line flags; checked once.
+import { checkNamespace } from '../core/bus/namespace.js';
 import { UserError } from '../core/errors.js';
 
 type Env = Record<string, string | undefined>;
@@ -24,6 +25,11 @@ export interface ServeConfig {
   /** Writes allowed per client address and per /24 (/48) network in each window. */
   rateLimit: { perIp: number; perNetwork: number; windowMs: number };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /**
+   * The deployment's namespace on a shared Redis or NATS (WEFT_NAMESPACE): bus channels and Redis keys (rate
+   * limits, seen signatures, presence) are kept apart from other deployments'. Unset: the bare names.
+   */
+  namespace?: string;
 }
 
 export const DEFAULT_CONFIG: ServeConfig = {
@@ -88,6 +94,7 @@ export function loadServeConfig(env: Env = process.env, overrides: Partial<Serve
   if (env.WEFT_RATE_LIMIT) c.rateLimit.perIp = int('WEFT_RATE_LIMIT', env.WEFT_RATE_LIMIT, 1, 1_000_000);
   if (env.WEFT_RATE_LIMIT_NETWORK)
     c.rateLimit.perNetwork = int('WEFT_RATE_LIMIT_NETWORK', env.WEFT_RATE_LIMIT_NETWORK, 1, 10_000_000);
+  if (env.WEFT_NAMESPACE) c.namespace = checkNamespace(env.WEFT_NAMESPACE);
   if (env.WEFT_LOG_LEVEL) {
     const l = env.WEFT_LOG_LEVEL as ServeConfig['logLevel'];
     if (!LOG_LEVELS.includes(l))

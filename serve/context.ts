@@ -67,3 +67,8 @@ export interface ServeModule {
 }
 
 export type ModuleFactory = (ctx: ServeContext) => ServeModule | Promise<ServeModule>;
+
+/** The prefix of every Redis key a server writes: `weft:`, or `weft:<namespace>:` with WEFT_NAMESPACE. */
+export function redisKeyPrefix(namespace: string | undefined): string {
+  return namespace ? `weft:${namespace}:` : 'weft:';
+}

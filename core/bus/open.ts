@@ -1,7 +1,8 @@
 // Opens the configured bus: Redis pub/sub when REDIS_URL is set, else NATS when NATS_URL is set, else the
-// in-process bus (one process only).
+// in-process bus (one process only); with WEFT_NAMESPACE, inside that deployment's namespace.
 import type { Bus, BusLogger } from './adapter.js';
 import { MemoryBus } from './memory.js';
+import { checkNamespace, NamespacedBus } from './namespace.js';
 import { NatsBus } from './nats.js';
 import { RedisBus } from './redis.js';
 
@@ -24,7 +25,12 @@ export function busConfig(env: Env = process.env): { kind: Bus['kind']; url?: st
  */
 export function openBus(env: Env = process.env, options: OpenBusOptions = {}): Bus {
   const config = busConfig(env);
-  if (config.kind === 'redis') return new RedisBus(config.url!, { log: options.log });
-  if (config.kind === 'nats') return new NatsBus(config.url!, { log: options.log });
-  return new MemoryBus({ log: options.log });
+  const namespace = env.WEFT_NAMESPACE ? checkNamespace(env.WEFT_NAMESPACE) : undefined;
+  const bus =
+    config.kind === 'redis'
+      ? new RedisBus(config.url!, { log: options.log })
+      : config.kind === 'nats'
+        ? new NatsBus(config.url!, { log: options.log })
+        : new MemoryBus({ log: options.log });
+  return namespace ? new NamespacedBus(bus, namespace) : bus;
 }

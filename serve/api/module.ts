@@ -12,7 +12,7 @@ import { RejectedError } from '../../core/domain/decide.js';
 import { CommandBatcher } from '../../core/domain/batcher.js';
 import type { CommandResult } from '../../core/domain/execute.js';
 import { ID_PATTERN } from '../../core/domain/ids.js';
-import { provide, type ServeContext, type ServeModule } from '../context.js';
+import { provide, redisKeyPrefix, type ServeContext, type ServeModule } from '../context.js';
 import { HttpError, sendJson } from '../http.js';
 import { clientIp, networkOf } from '../net.js';
 import {
@@ -91,7 +91,7 @@ function idempotencyKey(req: IncomingMessage): string | undefined {
 export function createApiModule(ctx: ServeContext, options: ApiOptions = {}): ServeModule {
   const { db, config, logger } = ctx;
   const now = options.now ?? Date.now;
-  const prefix = options.redisPrefix ?? 'weft:';
+  const prefix = options.redisPrefix ?? redisKeyPrefix(config.namespace);
   const limiter = new RateLimiter({
     windowMs: config.rateLimit.windowMs,
     redis: ctx.redis,

@@ -2,7 +2,7 @@
 // deltas out, `WS /live`, presence, and the HTTP fallback `GET /api/deltas` with `GET /api/config`.
 // Services for the other modules: 'outbox' ({ nudge() } — call it after a commit) and 'presence'
 // ({ count(nodeId) }). Look them up when handling a request: the API module is built before this one.
-import { provide, type ServeContext, type ServeModule } from '../context.js';
+import { provide, redisKeyPrefix, type ServeContext, type ServeModule } from '../context.js';
 import { LiveHttp, type HttpLiveOptions } from './http.js';
 import { LiveHub, type HubOptions } from './hub.js';
 import { MemoryPresenceStore, Presence, RedisPresenceStore, type PresenceOptions } from './presence.js';
@@ -44,7 +44,7 @@ export function createLiveModule(ctx: ServeContext, options: Partial<LiveOptions
   const publisher = new OutboxPublisher(ctx.db, ctx.bus, ctx.logger, options.publisher);
   const hub = new LiveHub(ctx.db, ctx.bus, ctx.metrics, ctx.logger, options.hub);
   const store = ctx.redis
-    ? new RedisPresenceStore(ctx.redis, presenceOptions.ttlMs)
+    ? new RedisPresenceStore(ctx.redis, presenceOptions.ttlMs, redisKeyPrefix(ctx.config.namespace))
     : new MemoryPresenceStore();
   let sockets: LiveSockets | undefined;
   const presence = new Presence(

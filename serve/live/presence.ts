@@ -79,26 +79,34 @@ export class MemoryPresenceStore implements PresenceStore {
   async close(): Promise<void> {}
 }
 
-const KEY_PREFIX = 'weft:presence:';
-const INDEX_KEY = `${KEY_PREFIX}index`;
-const nodeKey = (nodeId: string) => `${KEY_PREFIX}node:${nodeId}`;
-
 /** A sorted set per node (member → expiry in ms) and a hash node → region of the nodes with members. */
 export class RedisPresenceStore implements PresenceStore {
   readonly shared = true;
 
+  private readonly indexKey: string;
+  private readonly nodePrefix: string;
+
+  /** `keyPrefix`: the deployment's Redis key prefix (`weft:` or `weft:<namespace>:`). */
   constructor(
     private readonly redis: Redis,
     private readonly ttlMs: number,
-  ) {}
+    keyPrefix = 'weft:',
+  ) {
+    this.indexKey = `${keyPrefix}presence:index`;
+    this.nodePrefix = `${keyPrefix}presence:node:`;
+  }
+
+  private nodeKey(nodeId: string): string {
+    return this.nodePrefix + nodeId;
+  }
 
   async add(region: string, nodeId: string, member: string, expiresAt: number): Promise<boolean> {
-    const key = nodeKey(nodeId);
+    const key = this.nodeKey(nodeId);
     const res = await this.redis
       .multi()
       .zadd(key, expiresAt, member)
       .pexpire(key, this.ttlMs * 2)
-      .hset(INDEX_KEY, nodeId, region)
+      .hset(this.indexKey, nodeId, region)
       .exec();
     if (!res) throw new Error('presence: the Redis transaction was aborted');
     const [err, added] = res[0]!;
@@ -107,31 +115,31 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async remove(nodeId: string, member: string): Promise<boolean> {
-    return (await this.redis.zrem(nodeKey(nodeId), member)) === 1;
+    return (await this.redis.zrem(this.nodeKey(nodeId), member)) === 1;
   }
 
   async refresh(nodeIds: string[], member: string, expiresAt: number): Promise<void> {
     if (!nodeIds.length) return;
     const p = this.redis.pipeline();
     for (const id of nodeIds) {
-      p.zadd(nodeKey(id), 'XX', expiresAt, member);
-      p.pexpire(nodeKey(id), this.ttlMs * 2);
+      p.zadd(this.nodeKey(id), 'XX', expiresAt, member);
+      p.pexpire(this.nodeKey(id), this.ttlMs * 2);
     }
     await p.exec();
   }
 
   async count(nodeId: string, now: number): Promise<number> {
-    return this.redis.zcount(nodeKey(nodeId), `(${now}`, '+inf');
+    return this.redis.zcount(this.nodeKey(nodeId), `(${now}`, '+inf');
   }
 
   async sweep(now: number): Promise<{ region: string; nodeId: string }[]> {
-    const index = await this.redis.hgetall(INDEX_KEY);
+    const index = await this.redis.hgetall(this.indexKey);
     const changed: { region: string; nodeId: string }[] = [];
     for (const [nodeId, region] of Object.entries(index)) {
-      const key = nodeKey(nodeId);
+      const key = this.nodeKey(nodeId);
       const removed = await this.redis.zremrangebyscore(key, '-inf', now);
       if (removed > 0) changed.push({ region, nodeId });
-      if ((await this.redis.zcard(key)) === 0) await this.redis.hdel(INDEX_KEY, nodeId);
+      if ((await this.redis.zcard(key)) === 0) await this.redis.hdel(this.indexKey, nodeId);
     }
     return changed;
   }
