@@ -21,6 +21,7 @@ export function registerTileCommands(program: Command): void {
     .option('--attribution <text>', 'attribution written to the metadata')
     .option('--name <text>', 'archive name written to the metadata')
     .option('--workers <n>', 'worker threads (default: one per core)', (v) => Number.parseInt(v, 10))
+    .option('--gzip-level <n>', 'gzip level of the tiles, 1 (fastest) to 9 (smallest)', (v) => Number(v), 6)
     .option('-q, --quiet', 'no progress output')
     .option('--stats <file>', 'write build statistics (per stage, per zoom, largest tiles) as JSON')
     .action(async (inputs: string[], opts) => {

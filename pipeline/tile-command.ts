@@ -17,6 +17,8 @@ export interface TileCommandOptions {
   attribution?: string;
   name?: string;
   workers?: number;
+  /** gzip level of the tiles, 1–9 (default 6) */
+  gzipLevel?: number;
   quiet?: boolean;
 }
 
@@ -36,6 +38,9 @@ export async function tileCommand(inputs: string[], opts: TileCommandOptions): P
     throw new UserError(`--minzoom ${opts.minzoom} is above --maxzoom ${opts.maxzoom}`);
   if (!Number.isInteger(opts.budget) || opts.budget < 1024)
     throw new UserError('--budget must be at least 1024 bytes');
+  const level = opts.gzipLevel ?? 6;
+  if (!Number.isInteger(level) || level < 1 || level > 9)
+    throw new UserError(`--gzip-level must be an integer from 1 to 9, got '${opts.gzipLevel}'`);
   for (const path of inputs) await checkReadable(path);
   await checkWritableOutput(opts.output);
   const progress = new Progress(process.stderr, opts.quiet);
@@ -52,6 +57,7 @@ export async function tileCommand(inputs: string[], opts: TileCommandOptions): P
       minzoom: opts.minzoom,
       maxzoom: opts.maxzoom,
       budget: opts.budget,
+      gzipLevel: level,
       workers: opts.workers,
       metadata: {
         name: opts.name ?? layerNameFor(opts.output.replace(/\.pmtiles$/i, '')),

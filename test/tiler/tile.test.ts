@@ -492,7 +492,40 @@ describe('weft tile: bad input', () => {
     r = await runCli(['tile', `${dir}/empty.geojson`, '-o', `${dir}/x.pmtiles`, '-z', '40']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/zoom must be an integer/);
+    for (const bad of ['0', '10', 'fast', '2.5']) {
+      r = await runCli(['tile', `${dir}/nofeatures.geojson`, '-o', `${dir}/x.pmtiles`, '--gzip-level', bad]);
+      expect(r.code, bad).toBe(1);
+      expect(r.stderr).toMatch(/^weft: --gzip-level must be an integer from 1 to 9/);
+    }
     expect(existsSync(`${dir}/e.pmtiles`)).toBe(false);
+  });
+
+  it("--gzip-level 1 writes the same tiles, compressed at zlib's fastest level", async () => {
+    const src = `${dir}/levels.geojson`;
+    writeFileSync(src, JSON.stringify(fixture()));
+    const outs = { 1: `${dir}/level1.pmtiles`, 6: `${dir}/level6.pmtiles` };
+    for (const [level, out] of Object.entries(outs)) {
+      const r = await runCli(['tile', src, '-o', out, '-z', '8', '-q', '--gzip-level', level]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const read = async (path: string) => {
+      const reader = await PMTilesReader.open(fileSource(path));
+      const tiles = new Map<number, Uint8Array>();
+      for await (const e of reader.entries()) {
+        const [z, x, y] = tileIdToZxy(e.tileId);
+        tiles.set(e.tileId, (await reader.getTile(z, x, y))!);
+      }
+      await reader.close();
+      return tiles;
+    };
+    const [fast, normal] = [await read(outs[1]), await read(outs[6])];
+    expect([...fast.keys()]).toEqual([...normal.keys()]);
+    for (const [id, bytes] of fast) {
+      expect(Buffer.from(gunzipSync(bytes)).equals(gunzipSync(normal.get(id)!))).toBe(true);
+      // the gzip header's XFL byte: 4 = fastest (level 1), 0 = default levels
+      expect(bytes[8]).toBe(4);
+      expect(normal.get(id)![8]).toBe(0);
+    }
   });
 });
 
