@@ -5,7 +5,6 @@
 // stream versions), then the projector's own rebuild fills the projection tables the build reads.
 //   DATABASE_URL  use this database (default: a fresh weft_bench_<random> on the local server, dropped after)
 //   NODES, THREADS, ROLES, PROPOSALS, RUNS, WORKERS  override the sizes, the runs and the build's worker threads
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
@@ -17,6 +16,7 @@ import { areaPoint } from '../core/privacy/home.js';
 import { rebuildProjections } from '../core/projections/projector.js';
 import { Random } from '../core/seed/prng.js';
 import { benchDatabase } from './pg.js';
+import { timed, type Timed } from './timed.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const out = path.join(root, 'bench/out/activity');
@@ -289,23 +289,23 @@ function buildOnce(i: number, url: string, regionFile: string): Run {
     '-q',
   ];
   if (WORKERS) args.push('--workers', WORKERS);
-  const timeFile = path.join(out, '.time');
+  let t: Timed;
   try {
-    execFileSync('/usr/bin/time', ['-f', '%e %U %S %M', '-o', timeFile, process.execPath, ...cli, ...args], {
+    t = timed(process.execPath, [...cli, ...args], {
+      timeFile: path.join(out, '.time'),
       cwd: root,
       env: { ...process.env, DATABASE_URL: url },
-      stdio: ['ignore', 'inherit', 'inherit'],
+      inherit: true,
     });
   } catch (err) {
-    throw new Error(`the activity build failed (exit ${(err as { status?: number }).status})`);
+    throw new Error(`the activity build failed: ${(err as Error).message}`);
   }
-  const [e, u, sys, m] = readFileSync(timeFile, 'utf8').trim().split('\n').at(-1)!.split(' ');
   const archive = path.join(dir, 'activity.pmtiles');
   const stats = JSON.parse(readFileSync(path.join(dir, 'activity.stats.json'), 'utf8'));
   return {
-    seconds: Number(e),
-    cpuSeconds: Number(u) + Number(sys),
-    rssMiB: Number(m) / 1024,
+    seconds: t.seconds,
+    cpuSeconds: t.cpuSeconds,
+    rssMiB: t.rssMiB,
     sha256: createHash('sha256').update(readFileSync(archive)).digest('hex'),
     bytes: statSync(archive).size,
     tiles: stats.engine?.tiles ?? 0,

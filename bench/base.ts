@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { unzipEntries } from '../pipeline/osm/shapefile.js';
+import { timed, which, type Timed } from './timed.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const out = path.join(root, 'bench/out/base');
@@ -20,41 +21,9 @@ const tilemakerExamples = '/usr/share/doc/tilemaker/examples';
 const exportConfig = path.join(root, 'pipeline/osm/export-config.json');
 const MIB = 1024 * 1024;
 
-interface Timed {
-  seconds: number;
-  rssMiB: number;
-  stdout: string;
-}
-
-/** Runs a command under GNU time (`%e %M`): wall seconds and peak RSS of the process, measured alike for both. */
-function timed(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Timed {
-  const timeFile = path.join(out, '.time');
-  let stdout = '';
-  try {
-    const result = execFileSync('/usr/bin/time', ['-f', '%e %M', '-o', timeFile, cmd, ...args], {
-      cwd: opts.cwd ?? root,
-      env: opts.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      maxBuffer: 256 * MIB,
-      encoding: 'utf8',
-    });
-    stdout = result;
-  } catch (err) {
-    const e = err as { stderr?: string; stdout?: string; status?: number };
-    const tail = `${e.stdout ?? ''}${e.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n');
-    throw new Error(`${cmd} ${args.join(' ')} failed (exit ${e.status}):\n${tail}`);
-  }
-  const [e, m] = readFileSync(timeFile, 'utf8').trim().split('\n').at(-1)!.split(' ');
-  return { seconds: Number(e), rssMiB: Number(m) / 1024, stdout };
-}
-
-function which(cmd: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
+/** Runs a command under GNU time: wall seconds and peak RSS of the process, measured alike for both tools. */
+function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Timed {
+  return timed(cmd, args, { timeFile: path.join(out, '.time'), cwd: opts.cwd ?? root, env: opts.env });
 }
 
 const median = (xs: number[]): number => {
@@ -193,7 +162,7 @@ interface TilemakerRun extends Timed {
 function runOurs(regionId: string): OursRun {
   const dir = path.join(out, regionId, 'ours');
   rmSync(dir, { recursive: true, force: true });
-  const t = timed('node', [
+  const t = run('node', [
     path.join(root, 'bin/weft.js'),
     'build',
     'base',
@@ -212,7 +181,7 @@ function runOurs(regionId: string): OursRun {
 function runTilemaker(regionId: string, pbf: string, tmDir: string): TilemakerRun {
   const mbtiles = path.join(out, regionId, 'tilemaker.mbtiles');
   rmSync(mbtiles, { force: true });
-  const t = timed(
+  const t = run(
     'tilemaker',
     [
       '--input',
@@ -247,7 +216,7 @@ function runTilemaker(regionId: string, pbf: string, tmDir: string): TilemakerRu
 }
 
 function osmiumFloor(pbf: string): Timed {
-  return timed('osmium', [
+  return run('osmium', [
     'export',
     pbf,
     '-f',

@@ -25,6 +25,7 @@ import { tileIdToZxy } from '../pipeline/pmtiles/tileid.js';
 import { promoteRelease } from '../pipeline/releases/promote.js';
 import { publishRelease } from '../pipeline/releases/publish.js';
 import { benchDatabase, type BenchDatabase } from './pg.js';
+import { which } from './timed.js';
 import {
   cpuOf,
   httpGet,
@@ -73,15 +74,6 @@ const profile = /^(1|true|yes|on)$/i.test(process.env.PROFILE ?? '');
 const caseFilter = process.env.CASES?.split(',').map((c) => c.trim());
 const oursMode = (process.env.OURS ?? 'cli') as 'cli' | 'tsx';
 const oursWorkers = Number(process.env.WORKERS ?? 1);
-
-function which(cmd: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Every TypeScript source the CLI is built from has a compiled build/….js newer than itself. */
 function buildIsCurrent(): boolean {

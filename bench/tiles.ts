@@ -2,11 +2,11 @@
 // CLI, three runs, and prints features/s, tiles/s, CPU seconds, peak memory and the time per stage (median run).
 // Then it measures the floor no tiler in Node can go under on this input: JSON.parse of every line and gzip of every
 // tile written, each on one core, and the features/s that floor alone would allow on this machine's cores.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { generateSeq } from './generate.js';
+import { timed } from './timed.js';
 import { PMTilesReader, fileSource } from '../pipeline/pmtiles/reader.js';
 import { tileIdToZxy } from '../pipeline/pmtiles/tileid.js';
 import { TileGzip } from '../pipeline/tiler/gzip.js';
@@ -37,16 +37,9 @@ interface Run {
 }
 const results: Run[] = [];
 for (let i = 0; i < runs; i++) {
-  const t0 = performance.now();
-  const timing = `${out}/time.txt`;
-  execFileSync(
-    '/usr/bin/time',
+  const t = timed(
+    'node',
     [
-      '-f',
-      '%U %S',
-      '-o',
-      timing,
-      'node',
       `${root}bin/weft.js`,
       'tile',
       input,
@@ -58,14 +51,14 @@ for (let i = 0; i < runs; i++) {
       '--stats',
       `${out}/stats.json`,
     ],
-    {
-      stdio: 'inherit',
-    },
+    { timeFile: `${out}/time.txt`, inherit: true },
   );
-  const wall = (performance.now() - t0) / 1000;
-  const [user, sys] = readFileSync(timing, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
-  results.push({ wall, cpu: user! + sys!, stats: JSON.parse(readFileSync(`${out}/stats.json`, 'utf8')) });
-  process.stderr.write(`run ${i + 1}: ${wall.toFixed(2)} s, ${(user! + sys!).toFixed(1)} CPU-s\n`);
+  results.push({
+    wall: t.seconds,
+    cpu: t.cpuSeconds,
+    stats: JSON.parse(readFileSync(`${out}/stats.json`, 'utf8')),
+  });
+  process.stderr.write(`run ${i + 1}: ${t.seconds.toFixed(2)} s, ${t.cpuSeconds.toFixed(1)} CPU-s\n`);
 }
 results.sort((a, b) => a.wall - b.wall);
 const median = results[Math.floor(results.length / 2)]!;
