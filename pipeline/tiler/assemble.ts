@@ -1,5 +1,6 @@
 // Encode stage for one tile: records → MVT layers (sorted, keys and values deduplicated) → gzip, within a size budget.
 import { ProtoWriter, varintSize } from '../mvt/protobuf-writer.js';
+import { ByteReader } from './bytes.js';
 import type { RecordTable } from './records.js';
 import { TileGzip } from './gzip.js';
 
@@ -54,21 +55,6 @@ export class SliceTable {
   }
 }
 
-/** Reads a varint at pos; returns the value and leaves the next position in `cursor[0]`. */
-function readVarint(buf: Uint8Array, cursor: number[]): number {
-  let pos = cursor[0]!;
-  let b = buf[pos++]!;
-  let v = b & 0x7f;
-  let mul = 0x80;
-  while (b >= 0x80) {
-    b = buf[pos++]!;
-    v += (b & 0x7f) * mul;
-    mul *= 0x80;
-  }
-  cursor[0] = pos;
-  return v;
-}
-
 /** A layer of a tile: its name and the indices of its records in the table, in writing order. */
 export type LayerRecords = [name: string, records: number[]];
 
@@ -101,9 +87,6 @@ export function groupLayers(t: RecordTable): LayerRecords[] {
   return out;
 }
 
-/** Varint size of a value below 2^32 (tag indices, lengths); ids use varintSize. */
-const sizeOf = (x: number): number =>
-  x < 0x80 ? 1 : x < 0x4000 ? 2 : x < 0x200000 ? 3 : x < 0x10000000 ? 4 : 5;
 let tags = new Uint32Array(64);
 
 /** Writes one MVT tile (spec 2.1) from grouped records; the bytes are valid until the next call. */
@@ -111,7 +94,7 @@ export function encodeLayers(t: RecordTable, layers: LayerRecords[], extent: num
   const out = tileWriter;
   out.reset();
   const buf = t.buf;
-  const cursor = [0];
+  const r = new ByteReader(buf);
   for (const [name, records] of layers) {
     if (!records.length) continue;
     const w = layerWriter;
@@ -122,32 +105,30 @@ export function encodeLayers(t: RecordTable, layers: LayerRecords[], extent: num
     w.string(name);
     const keyTable = new SliceTable();
     const valueTable = new SliceTable();
-    for (const r of records) {
-      cursor[0] = t.propsStart[r]!;
-      const n = readVarint(buf, cursor);
+    for (const rec of records) {
+      r.pos = t.propsStart[rec]!;
+      const n = r.varint();
       if (tags.length < 2 * n) tags = new Uint32Array(4 * n);
       let tagLen = 0;
-      for (let i = 0; i < n; i++) {
-        const klen = readVarint(buf, cursor);
-        const ki = keyTable.indexOf(buf, cursor[0]!, cursor[0]! + klen);
-        cursor[0]! += klen;
-        const vlen = readVarint(buf, cursor);
-        const vi = valueTable.indexOf(buf, cursor[0]!, cursor[0]! + vlen);
-        cursor[0]! += vlen;
-        tags[2 * i] = ki;
-        tags[2 * i + 1] = vi;
-        tagLen += sizeOf(ki) + sizeOf(vi);
+      for (let k = 0; k < n; k++) {
+        const klen = r.varint();
+        const ki = keyTable.indexOf(buf, r.pos, (r.pos += klen));
+        const vlen = r.varint();
+        const vi = valueTable.indexOf(buf, r.pos, (r.pos += vlen));
+        tags[2 * k] = ki;
+        tags[2 * k + 1] = vi;
+        tagLen += varintSize(ki) + varintSize(vi);
       }
       // Feature message: id (1), tags (2, packed), type (3), geometry (4, packed)
-      const id = t.id[r]!;
-      const gStart = t.geomStart[r]!;
-      const gLen = t.geomEnd[r]! - gStart;
+      const id = t.id[rec]!;
+      const gStart = t.geomStart[rec]!;
+      const gLen = t.geomEnd[rec]! - gStart;
       const size =
         (id >= 0 ? 1 + varintSize(id) : 0) +
-        (n ? 1 + sizeOf(tagLen) + tagLen : 0) +
+        (n ? 1 + varintSize(tagLen) + tagLen : 0) +
         2 +
         1 +
-        sizeOf(gLen) +
+        varintSize(gLen) +
         gLen;
       w.key(2, 2);
       w.varint(size);
@@ -162,7 +143,7 @@ export function encodeLayers(t: RecordTable, layers: LayerRecords[], extent: num
         for (let i = 0; i < 2 * n; i++) w.varintUnchecked(tags[i]!);
       }
       w.key(3, 0);
-      w.varintUnchecked(t.type[r]!);
+      w.varintUnchecked(t.type[rec]!);
       w.key(4, 2);
       w.varintUnchecked(gLen);
       const wb = w.buf;
