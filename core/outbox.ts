@@ -13,14 +13,8 @@ export interface OutboxEntry {
   createdAt: string;
 }
 
-/**
- * The oldest unpublished entries. With `lock` (inside a transaction) they are locked for this publisher and
- * skipped by others until it commits.
- */
-export async function pendingOutbox(
-  q: Queryable,
-  options: { limit?: number; lock?: boolean } = {},
-): Promise<OutboxEntry[]> {
+/** The oldest unpublished entries (to look at; the publisher takes them with claimOutbox). */
+export async function pendingOutbox(q: Queryable, options: { limit?: number } = {}): Promise<OutboxEntry[]> {
   const { rows } = await q.query<{
     id: number;
     first_position: number;
@@ -29,7 +23,7 @@ export async function pendingOutbox(
     created_at: Date;
   }>(
     `SELECT id, first_position, last_position, topics, created_at FROM outbox
-     WHERE published_at IS NULL ORDER BY id LIMIT $1 ${options.lock ? 'FOR UPDATE SKIP LOCKED' : ''}`,
+     WHERE published_at IS NULL ORDER BY id LIMIT $1`,
     [options.limit ?? 100],
   );
   return rows.map((r) => ({
