@@ -5,7 +5,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
-import { PMTiles, SharedPromiseCache } from 'pmtiles';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LocalBlobStore } from '../../core/blob/local.js';
 import { Random } from '../../core/seed/prng.js';
@@ -28,7 +27,7 @@ import {
 } from '../../pipeline/releases/manifest.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
-import { referenceReader, referenceTile, sameBytes } from '../pmtiles/reference.js';
+import { referenceReader, referenceReaderOver, referenceTile, sameBytes } from '../pmtiles/reference.js';
 import { makeArchive, sha256 } from '../releases/fixtures.js';
 
 const dir = tempDir('weft-packs-');
@@ -218,16 +217,7 @@ describe('determinism and ranges', () => {
         source,
         index.entries.find((e) => e.name === 'base.pmtiles')!,
       );
-      const inPack = new PMTiles(
-        {
-          getKey: () => inner.key,
-          getBytes: async (offset: number, length: number) => {
-            const b = await inner.read(offset, length);
-            return { data: b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer };
-          },
-        },
-        new SharedPromiseCache(),
-      );
+      const inPack = referenceReaderOver(inner);
       const direct = referenceReader(paths.base);
       const header = await inPack.getHeader();
       expect(header.numAddressedTiles).toBeGreaterThan(0);

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { brotliDecompressSync, unzipSync } from 'node:zlib';
 import { PMTiles, SharedPromiseCache, type Compression } from 'pmtiles';
+import type { RangeSource } from '../../pipeline/pmtiles/reader.js';
 
 function toArrayBuffer(u: Uint8Array): ArrayBuffer {
   return u.buffer.slice(u.byteOffset, u.byteOffset + u.byteLength) as ArrayBuffer;
@@ -18,13 +19,21 @@ async function decompress(buf: ArrayBuffer, compression: Compression): Promise<A
 /** The reference reader over a whole file read into memory (archives in tests are small enough). */
 export function referenceReader(path: string): PMTiles {
   const bytes = readFileSync(path);
-  const source = {
-    getKey: () => path,
+  return referenceReaderOver({
+    key: path,
+    read: async (offset, length) => bytes.subarray(offset, offset + length),
+  });
+}
+
+/** The reference reader over any ranged source (e.g. an archive inside a pack: pipeline/packs entrySource). */
+export function referenceReaderOver(source: Pick<RangeSource, 'key' | 'read'>): PMTiles {
+  const ranged = {
+    getKey: () => source.key,
     getBytes: async (offset: number, length: number) => ({
-      data: toArrayBuffer(bytes.subarray(offset, offset + length)),
+      data: toArrayBuffer(await source.read(offset, length)),
     }),
   };
-  return new PMTiles(source, new SharedPromiseCache(100, true, decompress), decompress);
+  return new PMTiles(ranged, new SharedPromiseCache(100, true, decompress), decompress);
 }
 
 /** Tile z/x/y as the reference reader returns it (tile compression undone), or undefined. */

@@ -5,7 +5,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
-import { PMTiles, SharedPromiseCache } from 'pmtiles';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BlobStore, ByteRange } from '../../core/blob/adapter.js';
 import { LocalBlobStore } from '../../core/blob/local.js';
@@ -19,7 +18,7 @@ import { createTilesModule } from '../../serve/tiles/module.js';
 import { postgresUnavailable } from '../db/helpers.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
-import { referenceReader, referenceTile, sameBytes } from '../pmtiles/reference.js';
+import { referenceReader, referenceReaderOver, referenceTile, sameBytes } from '../pmtiles/reference.js';
 import { makeArchives, publishFixture, releaseFixture, type FixtureRelease } from './fixtures.js';
 import { startTestServer, type TestServer } from './server.js';
 
@@ -171,16 +170,7 @@ describe.skipIf(why)('region packs over HTTP', () => {
         source,
         index.entries.find((x) => x.name === 'base.pmtiles')!,
       );
-      const inPack = new PMTiles(
-        {
-          getKey: () => inner.key,
-          getBytes: async (offset: number, length: number) => {
-            const b = await inner.read(offset, length);
-            return { data: b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer };
-          },
-        },
-        new SharedPromiseCache(),
-      );
+      const inPack = referenceReaderOver(inner);
       const prod = referenceReader(join(blobDir, rel.files.base.key));
       const h = await prod.getHeader();
       const z = h.maxZoom;
