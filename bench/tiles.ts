@@ -9,7 +9,7 @@ import { generateSeq } from './generate.js';
 import { timed } from './timed.js';
 import { PMTilesReader, fileSource } from '../pipeline/pmtiles/reader.js';
 import { tileIdToZxy } from '../pipeline/pmtiles/tileid.js';
-import { TileGzip } from '../pipeline/tiler/gzip.js';
+import { TileGzip, gzipBackend } from '../pipeline/tiler/gzip.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const out = `${root}bench/out`;
@@ -32,6 +32,7 @@ interface Run {
     tiles: number;
     bytes: number;
     peakRssMiB: number;
+    gzip: string;
     stages: { stage: string; seconds: number; perSecond: number; unit: string }[];
   };
 }
@@ -73,7 +74,7 @@ console.log(`features/s: ${Math.round(s.features / median.wall)}`);
 console.log(
   `tiles: ${s.tiles}, tiles/s: ${Math.round(s.tiles / median.wall)}, archive tile bytes: ${s.bytes}`,
 );
-console.log(`peak RSS: ${s.peakRssMiB} MiB`);
+console.log(`peak RSS: ${s.peakRssMiB} MiB; tiles gzipped by ${s.gzip}`);
 for (const st of s.stages)
   console.log(`  stage ${st.stage}: ${st.seconds.toFixed(2)} s (${st.perSecond} ${st.unit}/s)`);
 console.log(
@@ -107,14 +108,22 @@ for await (const e of reader.entries()) {
   raws.push(gunzipSync((await reader.getTile(z, x, y))!));
 }
 await reader.close();
-const gz = new TileGzip(6);
-c0 = process.cpuUsage();
-for (const t of raws) gz.gzip(t);
-const gzipCpu = cpuSeconds(c0);
+const gzipCpuOf = (kind: 'native' | 'zlib'): number => {
+  const gz = new TileGzip(6, kind);
+  const c = process.cpuUsage();
+  for (const t of raws) gz.gzip(t);
+  gz.close();
+  return cpuSeconds(c);
+};
+const gzipCpu = gzipCpuOf('native');
+console.log(
+  `gzip (level 6) of the ${raws.length} tiles: ${gzipBackend()} ${gzipCpu.toFixed(2)} CPU-s, ` +
+    `zlib ${process.versions.zlib} ${gzipCpuOf('zlib').toFixed(2)} CPU-s`,
+);
 const cores = availableParallelism();
 const floor = parseCpu + gzipCpu;
 console.log(
-  `floor: JSON.parse of ${parsed} lines ${parseCpu.toFixed(2)} CPU-s + gzip (level 6) of the ${raws.length} stored tiles ` +
+  `floor: JSON.parse of ${parsed} lines ${parseCpu.toFixed(2)} CPU-s + gzip (${gzipBackend()}, level 6) of the ${raws.length} stored tiles ` +
     `${gzipCpu.toFixed(2)} CPU-s = ${floor.toFixed(2)} CPU-s, ${((100 * floor) / median.cpu).toFixed(0)} % of the run's CPU; ` +
     `on ${cores} cores that alone allows at most ${Math.round((s.features * cores) / floor)} features/s`,
 );

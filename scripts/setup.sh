@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(osmium-tool postgresql-15-postgis-3 chromium fonts-noto-core zstd)
+apt_packages=(osmium-tool postgresql-15-postgis-3 chromium fonts-noto-core zstd gcc libdeflate-dev)
 if [[ "${1:-}" == "--bench" ]]; then
   apt_packages+=(tilemaker nginx-light wrk sqlite3 time)
 fi
@@ -65,6 +65,22 @@ if [[ ! -f $stamp ]] || [[ -n "$(find cli core pipeline serve jobs tsconfig.json
   echo "setup: building the CLI"
   npx tsc -p tsconfig.build.json
   touch "$stamp"
+fi
+
+# the tiler's gzip (native/deflate.c → build/native/deflate.node): a Node-API binding to libdeflate, compiled
+# against the installed Node's own headers. Without it the tiler still works, compressing with zlib (slower).
+addon=build/native/deflate.node
+if [[ ! -f $addon || native/deflate.c -nt $addon ]]; then
+  nodedir=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")
+  if [[ -f $nodedir/include/node/node_api.h && -f /usr/include/libdeflate.h ]] && command -v gcc >/dev/null; then
+    echo "setup: building the native gzip (libdeflate) → $addon"
+    mkdir -p build/native
+    gcc -O2 -Wall -fPIC -shared -I"$nodedir/include/node" native/deflate.c -ldeflate -o "$addon.tmp"
+    mv "$addon.tmp" "$addon"
+  else
+    echo "setup: cannot build $addon (needs gcc, libdeflate-dev and Node's headers in $nodedir/include/node);" \
+      "tiles will be compressed with zlib instead" >&2
+  fi
 fi
 
 # the map labels' SDF glyphs (build/glyphs, served under /fonts/): built when missing or when their builder changed

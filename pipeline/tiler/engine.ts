@@ -5,6 +5,7 @@ import { PMTilesWriter } from '../pmtiles/writer.js';
 import { Compression, TileType } from '../pmtiles/header.js';
 import { tileIdToZxy } from '../pmtiles/tileid.js';
 import { Progress, type StageStats } from '../progress.js';
+import { gzipBackend, nativeDeflate, nativeGzipError } from './gzip.js';
 import type { AssembleOptions } from './assemble.js';
 import type { LayerStats, MapResult } from './map-stage.js';
 import { MemoryRun, RunMerger, SpillFile, type TileRecords } from './merge.js';
@@ -58,6 +59,8 @@ export interface EngineStats {
   layers: Record<string, LayerStats>;
   dropped: { features: number; tiles: number };
   bytes: number;
+  /** what compressed the tiles: 'libdeflate <version>' or, without the native binding, 'zlib <version>' */
+  gzip: string;
   stages: StageStats[];
   peakRssMiB: number;
   seconds: number;
@@ -79,6 +82,8 @@ export async function runEngine(
     budget: opts.budget ?? 500_000,
     level: opts.gzipLevel ?? 6,
   };
+  if (!nativeDeflate())
+    progress.log(`gzip: ${nativeGzipError()}; compressing tiles with zlib instead (≈ 2.5× slower)`);
   const pool = new WorkerPool(opts.workers);
   let spill: SpillFile | undefined;
   try {
@@ -229,6 +234,7 @@ export async function runEngine(
       layers,
       dropped: { features: dropped, tiles: droppedTiles },
       bytes,
+      gzip: gzipBackend(),
       stages: progress.stages,
       peakRssMiB,
       seconds: Math.round(performance.now() - started) / 1000,

@@ -1,10 +1,57 @@
-// Gzip for many small tiles: one zlib stream reused (reset after each tile) instead of a new one per call.
-// `zlib.gzipSync` builds a stream object and a native zlib state for every call and frees them after; for tiles of
-// a few hundred bytes that set-up costs more than the compression. Resetting a finished stream restores zlib's
-// initial state, so each tile is a complete gzip member byte-identical to `gzipSync(tile, { level })` (a test
-// checks it). The reused handle is Node's own zlib binding behind `zlib.Gzip`; where that is not available (a
-// future Node that hides it), this falls back to `gzipSync`, which gives the same bytes.
+// Gzip for many small tiles. With the native binding (native/deflate.c, built by scripts/setup.sh into
+// build/native/deflate.node) each tile is one call into libdeflate: no stream to set up or reset, and ≈ 2.5× faster
+// than zlib at the same level on vector tiles, a little smaller too. Without it (a checkout set up by `npm ci` alone,
+// no libdeflate-dev) the tiler falls back to zlib and says so once: one zlib stream reused, reset after each tile
+// instead of a new one per call (`zlib.gzipSync` builds a stream and a native state for every call, which for tiles
+// of a few hundred bytes costs more than the compression); each tile is then byte-identical to
+// `gzipSync(tile, { level })` (a test checks it). Either way the bytes depend only on the tile, the level and the
+// compressor (`gzipBackend`), so a build is reproducible on one installation.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { constants, createGzip, gzipSync, type Gzip } from 'node:zlib';
+
+interface Deflate {
+  gzip(input: Uint8Array, level: number): Uint8Array;
+  version: string;
+}
+
+/** The addon's place from this module's source (pipeline/tiler) and from its build (build/pipeline/tiler). */
+const ADDON_PATHS = ['../../build/native/deflate.node', '../../native/deflate.node'];
+
+let deflate: Deflate | null | undefined;
+let loadError = '';
+
+/** The libdeflate binding, or null when it is not built (the reason in `nativeGzipError()`). */
+export function nativeDeflate(): Deflate | null {
+  if (deflate !== undefined) return deflate;
+  deflate = null;
+  const path = ADDON_PATHS.map((p) => new URL(p, import.meta.url).pathname).find((p) => existsSync(p));
+  if (!path) {
+    loadError =
+      'build/native/deflate.node is not built (scripts/setup.sh builds it; it needs libdeflate-dev)';
+    return deflate;
+  }
+  try {
+    deflate = createRequire(import.meta.url)(path) as Deflate;
+  } catch (err) {
+    loadError = `${path} does not load: ${(err as Error).message}`;
+  }
+  return deflate;
+}
+
+/** Why the native binding is not used ('' when it is). */
+export function nativeGzipError(): string {
+  nativeDeflate();
+  return loadError;
+}
+
+/** The compressor tiles get: 'libdeflate <version>' or 'zlib <version>'. */
+export function gzipBackend(): string {
+  const d = nativeDeflate();
+  return d ? `libdeflate ${d.version}` : `zlib ${process.versions.zlib}`;
+}
+
+export type GzipKind = 'native' | 'zlib';
 
 interface NativeHandle {
   writeSync(
@@ -20,13 +67,20 @@ interface NativeHandle {
 }
 
 export class TileGzip {
-  private readonly stream: Gzip;
+  private readonly native: Deflate | null;
+  private readonly stream: Gzip | undefined;
   private readonly handle: NativeHandle | undefined;
   /** zlib's [avail_out, avail_in] after each write */
   private readonly state: Uint32Array | undefined;
   private out = new Uint8Array(1 << 16);
 
-  constructor(private readonly level: number) {
+  /** `kind` 'zlib' forces the fallback (tests, comparisons); by default the native binding when it is built. */
+  constructor(
+    private readonly level: number,
+    kind: GzipKind = 'native',
+  ) {
+    this.native = kind === 'native' ? nativeDeflate() : null;
+    if (this.native) return;
     this.stream = createGzip({ level });
     const internals = this.stream as unknown as { _handle?: NativeHandle; _writeState?: Uint32Array };
     const handle = internals._handle;
@@ -39,6 +93,7 @@ export class TileGzip {
 
   /** The gzip member of `input` (a fresh copy). */
   gzip(input: Uint8Array): Uint8Array {
+    if (this.native) return this.native.gzip(input, this.level);
     const handle = this.handle;
     const state = this.state;
     if (!handle || !state) return gzipSync(input, { level: this.level });
@@ -64,6 +119,6 @@ export class TileGzip {
   }
 
   close(): void {
-    this.stream.close();
+    this.stream?.close();
   }
 }
