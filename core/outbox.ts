@@ -1,7 +1,7 @@
 // The outbox: one row per committed transaction that appended events (their position range and topics),
-// for the publisher to read, send to the bus, and mark as published.
+// which the publisher claims (claimOutbox: marked published in its transaction), sends to the bus, then commits.
 import type { Queryable } from './db/adapter.js';
-import { EVENT_SELECT, readEvents, rowToEvent } from './eventstore.js';
+import { EVENT_SELECT, rowToEvent } from './eventstore.js';
 import type { StoredEvent } from './domain/schemas.js';
 
 export interface OutboxEntry {
@@ -33,22 +33,6 @@ export async function pendingOutbox(q: Queryable, options: { limit?: number } = 
     topics: r.topics,
     createdAt: r.created_at.toISOString(),
   }));
-}
-
-/** The events an outbox entry announces. */
-export function outboxEvents(q: Queryable, entry: OutboxEntry): Promise<StoredEvent[]> {
-  return readEvents(q, {
-    after: entry.firstPosition - 1,
-    limit: entry.lastPosition - entry.firstPosition + 1,
-  });
-}
-
-export async function markPublished(q: Queryable, ids: number[]): Promise<void> {
-  if (!ids.length) return;
-  await q.query(
-    'UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])',
-    [ids],
-  );
 }
 
 /** What claimOutbox() took: nothing unless `locked`. */

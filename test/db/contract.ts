@@ -29,7 +29,7 @@ import { builtinPlaces } from '../../core/seed/places.js';
 import { loadSeedRegion } from '../../core/seed/region.js';
 import { exportEvents, importEvents } from '../../core/transfer.js';
 import { fade } from '../../core/fade.js';
-import { markPublished, outboxEvents, pendingOutbox } from '../../core/outbox.js';
+import { claimOutbox, pendingOutbox } from '../../core/outbox.js';
 import { resetDb, type TestDb } from './helpers.js';
 
 const T0 = new Date('2025-03-01T10:00:00.000Z');
@@ -189,8 +189,11 @@ export function contractSuite(label: string, factory: () => Promise<TestDb>): vo
           [1, 1, ['region:testland']],
           [2, 2, ['region:testland']],
         ]);
-        expect((await outboxEvents(db, pending[1]!)).map((e) => e.type)).toEqual(['RoleHomePlaced']);
-        await markPublished(db, [pending[0]!.id]);
+        // the publisher's claim: the oldest entry, its events, marked published when the transaction commits
+        const claim = await db.transaction((tx) => claimOutbox(tx, { lockKey: 7, limit: 1, maxEvents: 100 }));
+        expect(claim.locked).toBe(true);
+        expect(claim.entries.map((o) => o.id)).toEqual([pending[0]!.id]);
+        expect(claim.events?.map((e) => [e.position, e.type])).toEqual([[1, 'RoleRegistered']]);
         expect((await pendingOutbox(db)).map((o) => o.id)).toEqual([pending[1]!.id]);
         const role = await db.query(
           'SELECT version, located, public_lon, public_lat, last_position FROM proj_roles',
