@@ -1,9 +1,11 @@
 // The live hub of one server: receives deltas from the bus and fans them out to the subscribers of their region
-// (WebSocket sessions and SSE streams), each delta serialised once — and the deltas of one fan-out round written to
-// a client at once, bytes made once for all clients. A subscriber first catches up from the event store while live
-// deltas are buffered, then switches to live: positions strictly increase per subscriber, with no gap and no
-// duplicate. When the bus comes back after a loss, every subscriber catches up again from its last position
-// (messages may have been missed meanwhile). Long-poll requests wait here for their region's next delta.
+// (WebSocket sessions and SSE streams), each delta serialised once. Fan-out passes sweep the subscribers in slices;
+// each live subscriber visited gets, in one write, every recent delta it lacks (bytes made once for all the
+// subscribers that get the same ones), and under load passes start at least minPassMs apart, so a busy server
+// makes fewer, larger writes. A subscriber first catches up from the event store while live deltas are buffered,
+// then switches to live: positions strictly increase per subscriber, with no gap and no duplicate. When the bus
+// comes back after a loss, every subscriber catches up again from its last position (messages may have been missed
+// meanwhile). Long-poll requests wait here for their region's next delta.
 import type { Logger } from 'pino';
 import type { Bus, BusMessage, BusState, Unsubscribe } from '../../core/bus/adapter.js';
 import type { Db } from '../../core/db/adapter.js';
@@ -31,13 +33,13 @@ export interface Transport {
   cork?(): void;
   uncork?(): void;
   /**
-   * Optional: writes every delta of a fan-out round at once (the transport's bytes for the round are made once, in
-   * `batch`, and shared by every client that gets all of them); false as sendDelta.
+   * Optional: writes several deltas at once (the transport's bytes for them are made once, in `batch`, and shared
+   * by every client that gets all of them); false as sendDelta.
    */
   sendBatch?(batch: DeltaBatch): boolean;
 }
 
-/** The deltas of one fan-out round (in increasing position order), with each transport's bytes for all of them. */
+/** Deltas written at once (in increasing position order), with each transport's bytes for all of them. */
 export interface DeltaBatch {
   deltas: readonly EncodedDelta[];
   /** made by the first transport of each kind that needs them */
@@ -53,6 +55,11 @@ export interface HubOptions {
   maxConcurrentPages: number;
   /** Subscribers written to in one turn of the event loop when fanning a delta out. */
   fanOutSlice: number;
+  /**
+   * A fan-out pass starts no sooner than this many ms after the previous one started (a delta reaching an idle hub
+   * still goes out at once): under load each client gets fewer, larger writes. 0: passes back to back.
+   */
+  minPassMs: number;
 }
 
 export const DEFAULT_HUB_OPTIONS: HubOptions = {
@@ -60,6 +67,7 @@ export const DEFAULT_HUB_OPTIONS: HubOptions = {
   maxPending: 10_000,
   maxConcurrentPages: 4,
   fanOutSlice: 100,
+  minPassMs: 20,
 };
 
 export class Subscriber {
@@ -140,10 +148,12 @@ export class LiveHub {
   private epoch = 0;
   private readonly pageCache = new Map<string, { epoch: number; page: Promise<ReplayPage> }>();
   private pagesRunning = 0;
-  /** Live deltas received in this turn of the event loop, per region, waiting for flush(). */
-  private readonly queued = new Map<string, EncodedDelta[]>();
-  /** A flush is scheduled or running. */
-  private flushing: NodeJS.Immediate | undefined;
+  /** Live deltas of each region not yet offered to every subscriber. */
+  private readonly logs = new Map<string, RegionLog>();
+  /** A fan-out pass is scheduled or running (calling it cancels a scheduled one). */
+  private passing: (() => void) | undefined;
+  /** When the last fan-out pass started (performance.now()). */
+  private lastPassAt = -Infinity;
   private readonly pageQueue: (() => void)[] = [];
 
   constructor(
@@ -346,14 +356,15 @@ export class LiveHub {
         // a delta too large for the bus: every subscriber reads it from the store
         for (const sub of subs) this.sync(sub, false);
       }
-      // fanned out at the end of this turn of the event loop, together with whatever else arrives in it: one
-      // write per client however many deltas came (the further behind the server is, the more it batches)
       const live = deltas.filter((d) => !d.tooLarge);
       if (live.length) {
-        const queue = this.queued.get(region);
-        if (queue) queue.push(...live);
-        else this.queued.set(region, live);
-        this.flushing ??= setImmediate(() => void this.flush());
+        // a subscriber catching up buffers them now; a live one gets them at its next visit by a fan-out pass,
+        // together with whatever else arrived by then: one write however many deltas came
+        for (const sub of subs) if (sub.mode === 'syncing' && !sub.closed) this.buffer(sub, live);
+        let log = this.logs.get(region);
+        if (!log) this.logs.set(region, (log = new RegionLog()));
+        for (const d of live) log.add(d);
+        this.schedule();
       }
     }
     const waiters = this.waiters.get(region);
@@ -363,84 +374,91 @@ export class LiveHub {
   }
 
   /**
-   * Fans the queued deltas out, region by region, in slices of subscribers with a turn of the event loop between
-   * slices (so database answers, e.g. a writer holding the head lock, are not kept waiting behind thousands of
-   * socket writes). One flush at a time: what arrives meanwhile goes out in the next round, in order.
+   * Starts a fan-out pass at the end of this turn of the event loop (with whatever else arrives in it), or, under
+   * load, minPassMs after the previous pass started.
    */
-  private async flush(): Promise<void> {
-    try {
-      while (this.queued.size && !this.closed) {
-        const queued = [...this.queued];
-        this.queued.clear();
-        for (const [region, deltas] of queued) {
-          const subs = this.regions.get(region);
-          if (!subs) continue;
-          const list = [...subs];
-          // several deltas (the server fell behind a little): one write of all of them per client that wants them
-          const batch: DeltaBatch | undefined =
-            deltas.length > 1 && deltas.every((d, k) => k === 0 || d.position > deltas[k - 1]!.position)
-              ? { deltas, bytes: new Map() }
-              : undefined;
-          for (let i = 0; i < list.length; i += this.options.fanOutSlice) {
-            if (i > 0) await new Promise((resolve) => setImmediate(resolve));
-            this.fanOut(list, i, Math.min(list.length, i + this.options.fanOutSlice), deltas, batch);
-          }
-        }
-      }
-    } catch (err) {
-      this.logger.error({ component: 'live' }, `fanning deltas out failed: ${errorMessage(err)}`);
-    } finally {
-      this.flushing = undefined;
-      if (this.queued.size && !this.closed) this.flushing = setImmediate(() => void this.flush());
+  private schedule(): void {
+    if (this.passing || this.closed) return;
+    const run = () => void this.sweep();
+    const wait = this.lastPassAt + this.options.minPassMs - performance.now();
+    if (wait > 0) {
+      const timer = setTimeout(run, wait);
+      this.passing = () => clearTimeout(timer);
+    } else {
+      const immediate = setImmediate(run);
+      this.passing = () => clearImmediate(immediate);
+    }
+  }
+
+  /** Hands live deltas to a subscriber catching up (past maxPending it reads them from the store instead). */
+  private buffer(sub: Subscriber, deltas: readonly EncodedDelta[]): void {
+    for (const d of deltas) sub.pending.push(d);
+    if (sub.pending.length > this.options.maxPending) {
+      sub.pending = [];
+      sub.overflowed = true;
     }
   }
 
   /**
-   * Offers deltas (in position order) to subscribers list[from..to). With a batch, a live subscriber that has
-   * none of them yet and wants every one gets them in one write.
+   * One fan-out pass over every region with deltas: its subscribers in slices, with a turn of the event loop between
+   * slices (so database answers, e.g. a writer holding the head lock, are not kept waiting behind thousands of
+   * socket writes). Each live subscriber gets, in one write, every delta of the log after its last position, so
+   * deltas that arrive during the pass reach the subscribers it has not visited yet. At the end, the deltas every
+   * subscriber was offered leave the log; the others wait for the next pass. One pass at a time.
    */
-  private fanOut(
-    list: Subscriber[],
-    from: number,
-    to: number,
-    deltas: EncodedDelta[],
-    batch?: DeltaBatch,
-  ): void {
-    if (!deltas.length) return;
+  private async sweep(): Promise<void> {
+    this.lastPassAt = performance.now();
+    try {
+      for (const [region, log] of [...this.logs]) {
+        const offered = new Set(log.deltas);
+        const subs = this.regions.get(region);
+        if (subs) {
+          const list = [...subs];
+          for (let i = 0; i < list.length; i += this.options.fanOutSlice) {
+            if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+            if (this.closed) return;
+            this.visit(list, i, Math.min(list.length, i + this.options.fanOutSlice), log);
+          }
+        }
+        log.drop(offered);
+        if (!log.deltas.length && this.logs.get(region) === log) this.logs.delete(region);
+      }
+    } catch (err) {
+      this.logger.error({ component: 'live' }, `fanning deltas out failed: ${errorMessage(err)}`);
+    } finally {
+      this.passing = undefined;
+      if (this.logs.size && !this.closed) this.schedule();
+    }
+  }
+
+  /** Sends each live subscriber of list[from..to) what it lacks of the log (one write when it wants it all). */
+  private visit(list: Subscriber[], from: number, to: number, log: RegionLog): void {
     let sent = 0;
-    const first = deltas[0]!.position;
-    const last = deltas.at(-1)!.position;
     for (let i = from; i < to; i++) {
       const sub = list[i]!;
-      if (sub.closed) continue;
-      if (sub.mode === 'syncing') {
-        for (const d of deltas) sub.pending.push(d);
-        if (sub.pending.length > this.options.maxPending) {
-          sub.pending = [];
-          sub.overflowed = true;
-        }
-        continue;
-      }
+      if (sub.closed || sub.mode !== 'live') continue;
+      const start = log.after(sub.lastSent);
+      const n = log.deltas.length - start;
+      if (n <= 0) continue;
       const t = sub.transport;
-      if (
-        batch &&
-        t.sendBatch &&
-        sub.lastSent < first &&
-        (sub.bbox === undefined || deltas.every((d) => bboxWants(sub.bbox, d.bbox)))
-      ) {
-        if (t.sendBatch(batch)) {
-          sub.lastSent = last;
-          sent += deltas.length;
+      if (n === 1) {
+        if (sub.offer(log.deltas[start]!) && sub.lastSent === log.deltas[start]!.position) sent += 1;
+        continue;
+      }
+      if (sub.bbox === undefined && t.sendBatch) {
+        if (t.sendBatch(log.batch(start))) {
+          sub.lastSent = log.deltas.at(-1)!.position;
+          sent += n;
         }
         continue;
       }
-      if (deltas.length > 1) t.cork?.();
-      for (const d of deltas) {
+      t.cork?.();
+      for (let k = start; k < log.deltas.length; k++) {
         const before = sub.lastSent;
-        if (!sub.offer(d)) break;
+        if (!sub.offer(log.deltas[k]!)) break;
         if (sub.lastSent !== before) sent += 1;
       }
-      if (deltas.length > 1) t.uncork?.();
+      t.uncork?.();
     }
     this.metrics.deltasSent.inc(sent);
   }
@@ -489,10 +507,59 @@ export class LiveHub {
 
   async close(): Promise<void> {
     this.closed = true;
-    if (this.flushing) clearImmediate(this.flushing);
-    this.queued.clear();
+    this.passing?.();
+    this.passing = undefined;
+    this.logs.clear();
     this.removeStateListener?.();
     for (const ws of this.waiters.values()) for (const w of ws) w.notify();
     await this.unsubscribe?.().catch(() => {});
+  }
+}
+
+/**
+ * A region's live deltas not yet offered to every subscriber, in position order without repeats, with the bytes of
+ * each suffix made once for every subscriber that gets all of it.
+ */
+class RegionLog {
+  deltas: EncodedDelta[] = [];
+  /** suffixes by start index (cleared when the log changes) */
+  private batches = new Map<number, DeltaBatch>();
+
+  add(d: EncodedDelta): void {
+    const n = this.deltas.length;
+    if (!n || d.position > this.deltas[n - 1]!.position) this.deltas.push(d);
+    else {
+      // out of order (a republished entry): kept in order, dropped when already there
+      const at = this.after(d.position - 1);
+      if (this.deltas[at]?.position === d.position) return;
+      this.deltas.splice(at, 0, d);
+    }
+    this.batches.clear();
+  }
+
+  /** Index of the first delta after `position`. */
+  after(position: number): number {
+    let lo = 0;
+    let hi = this.deltas.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.deltas[mid]!.position > position) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+
+  /** The deltas from index `start` to the end as one batch. */
+  batch(start: number): DeltaBatch {
+    let b = this.batches.get(start);
+    if (!b) this.batches.set(start, (b = { deltas: this.deltas.slice(start), bytes: new Map() }));
+    return b;
+  }
+
+  /** Removes these deltas. */
+  drop(offered: Set<EncodedDelta>): void {
+    if (!offered.size) return;
+    this.deltas = this.deltas.filter((d) => !offered.has(d));
+    this.batches.clear();
   }
 }

@@ -1,7 +1,8 @@
-// The hub's fan-out of a round of several deltas (the in-process bus; transports that record what they are given):
+// The hub's fan-out of several deltas at once (the in-process bus; transports that record what they are given):
 // a live client that has none of them and wants all gets them in one write, with bytes made once for every such
 // client; a client with a bbox, one that already has some, and a transport without batches get each delta they
-// lack alone; a client still catching up buffers them.
+// lack alone; a client still catching up buffers them. Deltas that arrive during a pass reach the clients not
+// visited yet in the same pass, merged with the earlier ones; under load passes are at least minPassMs apart.
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryBus } from '../../core/bus/memory.js';
@@ -9,12 +10,20 @@ import type { Db } from '../../core/db/adapter.js';
 import { createMetrics } from '../../serve/metrics.js';
 import type { BBox } from '../../serve/live/deltas.js';
 import { deltasChannel, encodeEnvelopes } from '../../serve/live/envelope.js';
-import { LiveHub, Subscriber, type DeltaBatch, type Transport } from '../../serve/live/hub.js';
+import {
+  LiveHub,
+  Subscriber,
+  type DeltaBatch,
+  type HubOptions,
+  type Transport,
+} from '../../serve/live/hub.js';
 import type { EncodedDelta } from '../../serve/live/translate.js';
 
 /** Records each write: one entry per sendDelta (one position) or sendBatch (all of its positions). */
 class Recorder implements Transport {
   readonly writes: number[][] = [];
+  /** called after each write (with the write's positions) */
+  onWrite: ((positions: number[]) => void) | undefined;
   readonly pacing = 1 << 20;
   batchBytes: Buffer[] = [];
 
@@ -26,6 +35,7 @@ class Recorder implements Transport {
   }
   sendDelta(d: EncodedDelta): boolean {
     this.writes.push([d.position]);
+    this.onWrite?.([d.position]);
     return true;
   }
   sendBatch?: (batch: DeltaBatch) => boolean = (batch) => {
@@ -33,6 +43,7 @@ class Recorder implements Transport {
     if (!bytes) batch.bytes.set('test', (bytes = Buffer.from(batch.deltas.map((d) => d.text).join('\n'))));
     this.batchBytes.push(bytes);
     this.writes.push(batch.deltas.map((d) => d.position));
+    this.onWrite?.(batch.deltas.map((d) => d.position));
     return true;
   };
   buffered(): number {
@@ -50,6 +61,17 @@ const delta = (position: number, bbox: BBox): EncodedDelta => ({
   text: `{"type":"delta","position":${position}}`,
 });
 
+const publish = async (bus: MemoryBus, deltas: EncodedDelta[]) => {
+  for (const e of encodeEnvelopes(deltas, () => Date.now(), 1 << 20))
+    await bus.publish(deltasChannel('monaco'), e);
+};
+
+const until = async (done: () => boolean, ms = 2000) => {
+  const deadline = Date.now() + ms;
+  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  expect(done()).toBe(true);
+};
+
 describe('fan-out of several deltas at once', () => {
   let hub: LiveHub | undefined;
   let bus: MemoryBus | undefined;
@@ -57,6 +79,21 @@ describe('fan-out of several deltas at once', () => {
     await hub?.close();
     await bus?.close();
   });
+
+  /** A hub on the in-process bus, no store reads: every subscriber is made live (or left catching up) by hand. */
+  const start = async (options: Partial<HubOptions> = {}) => {
+    bus = new MemoryBus();
+    hub = new LiveHub(undefined as unknown as Db, bus, createMetrics(), pino({ level: 'silent' }), options);
+    await hub.start();
+    return { hub, bus };
+  };
+  const joinTo = (h: LiveHub, t: Recorder, opts: { bbox?: BBox; lastSent?: number; live?: boolean } = {}) => {
+    const sub = new Subscriber('monaco', opts.bbox, t);
+    h.join(sub);
+    sub.lastSent = opts.lastSent ?? 0;
+    if (opts.live !== false) sub.mode = 'live';
+    return sub;
+  };
 
   it('writes them to each client at once when it wants them all, else one by one', async () => {
     bus = new MemoryBus();
@@ -94,5 +131,62 @@ describe('fan-out of several deltas at once', () => {
     expect(plain.writes).toEqual([[1], [2], [3]]);
     expect(syncing.pending.map((d) => d.position)).toEqual([1, 2, 3]);
     expect((syncing.transport as Recorder).writes).toEqual([]);
+  });
+
+  it('merges deltas that arrive during a pass into the write of every client not visited yet', async () => {
+    // one subscriber per turn of the event loop: the bus delivers between two of them
+    const { hub, bus } = await start({ fanOutSlice: 1, minPassMs: 0 });
+    const ts = [0, 1, 2, 3].map(() => new Recorder(true));
+    for (const t of ts) joinTo(hub, t);
+    const boxed = new Recorder(true);
+    joinTo(hub, boxed, { bbox: [9, 9, 12, 12] });
+    const plain = new Recorder(false);
+    joinTo(hub, plain);
+    const syncing = joinTo(hub, new Recorder(true), { live: false });
+    const later = [delta(2, [10, 10, 11, 11]), delta(3, [0, 0, 1, 1]), delta(4, [0, 0, 1, 1])];
+    // deltas 2..4 are published while the pass of delta 1 is at its first client
+    ts[0]!.onWrite = (positions) => {
+      if (positions[0] === 1) void publish(bus, later);
+    };
+    await publish(bus, [delta(1, [0, 0, 1, 1])]);
+    await until(() => [...ts, boxed, plain].every((t) => t.writes.flat().at(-1) === (t === boxed ? 2 : 4)));
+
+    expect(ts[0]!.writes).toEqual([[1], [2, 3, 4]]);
+    for (const t of ts.slice(1)) expect(t.writes).toEqual([[1, 2, 3, 4]]);
+    // the bytes of "everything after position 0" are made once for every client that gets all of it
+    expect(ts[2]!.batchBytes[0]).toBe(ts[3]!.batchBytes[0]);
+    expect(boxed.writes).toEqual([[2]]);
+    expect(plain.writes.flat()).toEqual([1, 2, 3, 4]);
+    expect(syncing.pending.map((d) => d.position)).toEqual([1, 2, 3, 4]);
+    expect((syncing.transport as Recorder).writes).toEqual([]);
+
+    // a subscriber that caught up (to 4) goes live: it gets what comes next, nothing twice; a repeat is dropped
+    syncing.pending = [];
+    syncing.lastSent = 4;
+    syncing.mode = 'live';
+    await publish(bus, [delta(3, [0, 0, 1, 1]), delta(5, [0, 0, 1, 1])]);
+    await until(() => ts[3]!.writes.flat().at(-1) === 5);
+    await new Promise((r) => setTimeout(r, 20));
+    expect((syncing.transport as Recorder).writes).toEqual([[5]]);
+    for (const t of ts) expect(t.writes.flat()).toEqual([1, 2, 3, 4, 5]);
+    expect(boxed.writes).toEqual([[2]]);
+  });
+
+  it('starts a pass at once when idle, then no sooner than minPassMs after the previous one', async () => {
+    const { hub, bus } = await start({ minPassMs: 300 });
+    const t = new Recorder(true);
+    joinTo(hub, t);
+    const at: number[] = [];
+    t.onWrite = () => at.push(performance.now());
+    const t0 = performance.now();
+    await publish(bus, [delta(1, [0, 0, 1, 1])]);
+    await until(() => t.writes.length === 1);
+    expect(at[0]! - t0).toBeLessThan(200); // idle: no wait
+    await publish(bus, [delta(2, [0, 0, 1, 1])]);
+    await new Promise((r) => setTimeout(r, 50));
+    await publish(bus, [delta(3, [0, 0, 1, 1])]);
+    await until(() => t.writes.length === 2);
+    expect(t.writes).toEqual([[1], [2, 3]]); // both in the next pass, one write
+    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(290);
   });
 });
