@@ -5,11 +5,13 @@
 // write→client latency over every delivery and check that each client got every delta exactly once. The server
 // times its write transactions (connection, head-lock wait, lock held). Then it holds many idle connections and
 // reports its RSS. Prints a table.
+//   SERVERS server processes (1): more than one run side by side on their own ports, on the same database and
+//                   Redis bus (as `weft serve --workers N` would); clients and writes go to them round-robin
 //   CLIENTS (1000)  RATE writes/s (100)  SECONDS (30)  IDLE idle connections (5000)  PROCS client processes (2)
 //   DATABASE_URL    use this database (default: a fresh weft_bench_<random>, dropped after)
 //   REDIS_URL       the bus (default redis://127.0.0.1:6379)
 //   NICE            the client processes' niceness (10; they must not starve the server and PostgreSQL)
-//   PROFILE_DIR     write a CPU profile of the server process there
+//   PROFILE_DIR     write a CPU profile of the server process(es) there
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -35,13 +37,14 @@ type FromServer =
   | {
       kind: 'measured';
       loopDelayMs: { p50: number; p99: number; max: number };
-      tx: TxSummary;
+      tx: TxSamples;
       /** CPU of this database's PostgreSQL backends over the measurement, ms (Linux /proc; NaN elsewhere) */
       pgCpuMs: number;
     }
   | { kind: 'rss'; rss: number; heapUsed: number; connections: number; cpuMs: number };
 type ToClients =
-  | { cmd: 'open'; url: string; region: string; count: number }
+  /** client k of this process connects to urls[(first + k) % urls.length] */
+  | { cmd: 'open'; urls: string[]; first: number; region: string; count: number }
   | { cmd: 'count' }
   | { cmd: 'expect'; positions: number[]; committedUs: number[] }
   | { cmd: 'close' };
@@ -94,8 +97,46 @@ interface TxSummary {
   /** the outbox publisher's transactions (those that took its advisory lock) and their round trips (mean) */
   publishes: number;
   publishRoundTrips: number;
+  /** publisher claims that found another server's publisher holding the lock (nothing claimed) */
+  publishLockedOut: number;
   /** statements sent outside any transaction (authentication, rate limits, reads), all told */
   direct: number;
+}
+
+/** What one server measured: the raw timings (merged over the servers by summarize). */
+interface TxSamples {
+  connect: number[];
+  lockWait: number[];
+  held: number[];
+  statements: number;
+  roundTrips: number;
+  publishes: number;
+  publishRoundTrips: number;
+  publishLockedOut: number;
+  direct: number;
+}
+
+/** One summary over every server's samples. */
+function summarize(all: TxSamples[]): TxSummary {
+  const q = (pick: (t: TxSamples) => number[]) => {
+    const s = Float64Array.from(all.flatMap(pick)).sort();
+    return { p50: quantile(s, 0.5), p99: quantile(s, 0.99) };
+  };
+  const sum = (pick: (t: TxSamples) => number) => all.reduce((a, t) => a + pick(t), 0);
+  const count = sum((t) => t.held.length);
+  const publishes = sum((t) => t.publishes);
+  return {
+    count,
+    statements: count ? sum((t) => t.statements) / count : 0,
+    connect: q((t) => t.connect),
+    lockWait: q((t) => t.lockWait),
+    held: q((t) => t.held),
+    roundTrips: count ? sum((t) => t.roundTrips) / count : 0,
+    publishes,
+    publishRoundTrips: publishes ? sum((t) => t.publishRoundTrips) / publishes : 0,
+    publishLockedOut: sum((t) => t.publishLockedOut),
+    direct: sum((t) => t.direct),
+  };
 }
 
 /**
@@ -111,6 +152,7 @@ class WriteTxTimer {
   private roundTrips = 0;
   private publishes = 0;
   private publishRoundTrips = 0;
+  private publishLockedOut = 0;
   private direct = 0;
 
   reset(): void {
@@ -121,23 +163,20 @@ class WriteTxTimer {
     this.roundTrips = 0;
     this.publishes = 0;
     this.publishRoundTrips = 0;
+    this.publishLockedOut = 0;
     this.direct = 0;
   }
 
-  summary(): TxSummary {
-    const q = (a: number[]) => {
-      const s = Float64Array.from(a).sort();
-      return { p50: quantile(s, 0.5), p99: quantile(s, 0.99) };
-    };
+  samples(): TxSamples {
     return {
-      count: this.held.length,
-      statements: this.held.length ? this.statements / this.held.length : 0,
-      connect: q(this.connect),
-      lockWait: q(this.lockWait),
-      held: q(this.held),
-      roundTrips: this.held.length ? this.roundTrips / this.held.length : 0,
+      connect: this.connect,
+      lockWait: this.lockWait,
+      held: this.held,
+      statements: this.statements,
+      roundTrips: this.roundTrips,
       publishes: this.publishes,
-      publishRoundTrips: this.publishes ? this.publishRoundTrips / this.publishes : 0,
+      publishRoundTrips: this.publishRoundTrips,
+      publishLockedOut: this.publishLockedOut,
       direct: this.direct,
     };
   }
@@ -161,6 +200,7 @@ class WriteTxTimer {
         let statements = 0;
         let all = 0;
         let publisher = false;
+        let lockedOut = false;
         const out = await db.transaction((tx) => {
           begun = performance.now();
           return fn({
@@ -169,7 +209,12 @@ class WriteTxTimer {
               // the PostgreSQL adapter sends BEGIN with a first statement without parameters, else alone
               if (all === 0 && params?.length) all += 1;
               all += 1;
-              if (sql.includes('pg_try_advisory_xact_lock')) publisher = true;
+              if (sql.includes('pg_try_advisory_xact_lock')) {
+                publisher = true;
+                const r = await tx.query(sql, params);
+                lockedOut = (r.rows[0] as { locked?: boolean } | undefined)?.locked === false;
+                return r as never;
+              }
               if (locked) statements += 1;
               if (!locked && sql.includes('FROM event_log_head WHERE id FOR UPDATE')) {
                 const s = performance.now();
@@ -190,6 +235,7 @@ class WriteTxTimer {
         } else if (publisher) {
           self.publishes += 1;
           self.publishRoundTrips += all + 1;
+          if (lockedOut) self.publishLockedOut += 1;
         }
         return out;
       },
@@ -245,12 +291,17 @@ async function serverMain(): Promise<void> {
     logger: createLogger({ logLevel: 'warn' }),
     modules: [(ctx) => createApiModule(ctx), (ctx) => createLiveModule(ctx)],
   });
-  const region = `bench${randomBytes(3).toString('hex')}`;
-  const { token } = await mintToken(
-    db,
-    { regionId: region, name: 'Bench', area: [7.42, 43.735] },
-    'operator:bench',
-  );
+  // the first server makes the region and the token; the others (same database) need not
+  let region = '';
+  let token = '';
+  if (process.argv[3] === 'mint') {
+    region = `bench${randomBytes(3).toString('hex')}`;
+    ({ token } = await mintToken(
+      db,
+      { regionId: region, name: 'Bench', area: [7.42, 43.735] },
+      'operator:bench',
+    ));
+  }
   send(process, { kind: 'ready', url: server.url, region, token } satisfies FromServer);
 
   let loop: ReturnType<typeof monitorEventLoopDelay> | undefined;
@@ -292,7 +343,7 @@ async function serverMain(): Promise<void> {
           p99: loop!.percentile(99) / 1e6,
           max: loop!.max / 1e6,
         },
-        tx: timer.summary(),
+        tx: timer.samples(),
         pgCpuMs: (await backendCpuMs(db)) - pgCpu0,
       } satisfies FromServer);
     }
@@ -311,17 +362,20 @@ interface Written {
   failures: Record<string, number>;
 }
 
-/** POSTs `rate` nodes a second for `seconds` to the write API, on kept-alive connections, as a browser would. */
+/**
+ * POSTs `rate` nodes a second for `seconds` to the write API, on kept-alive connections, as a browser would; with
+ * several servers, to each in turn.
+ */
 async function writeLoad(
-  url: string,
+  urls: string[],
   token: string,
   region: string,
   rate: number,
   seconds: number,
 ): Promise<Written> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  const target = new URL('/api/nodes', url);
-  const post = (body: string) =>
+  const targets = urls.map((url) => new URL('/api/nodes', url));
+  const post = (target: URL, body: string) =>
     new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = http.request(
         target,
@@ -366,7 +420,7 @@ async function writeLoad(
       let status: number;
       let text = '';
       try {
-        ({ status, text } = await post(body));
+        ({ status, text } = await post(targets[i % targets.length]!, body));
       } catch (err) {
         status = 0;
         text = String(err);
@@ -421,7 +475,7 @@ async function clientsMain(): Promise<void> {
   };
   process.on('message', async (m: ToClients) => {
     if (m.cmd === 'open') {
-      const url = `${m.url.replace(/^http/, 'ws')}/live?region=${m.region}`;
+      const urls = m.urls.map((url) => `${url.replace(/^http/, 'ws')}/live?region=${m.region}`);
       let opened = 0;
       const batch = 100;
       for (let i = 0; i < m.count; i += batch) {
@@ -429,6 +483,7 @@ async function clientsMain(): Promise<void> {
           Array.from({ length: Math.min(batch, m.count - i) }, () => {
             const index = received.length;
             received.push([]);
+            const url = urls[(m.first + sockets.length) % urls.length]!;
             const ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true });
             sockets.push(ws);
             return new Promise<void>((resolve, reject) => {
@@ -529,6 +584,7 @@ async function main(): Promise<void> {
   const IDLE = Number(process.env.IDLE ?? 5000);
   const PROCS = Number(process.env.PROCS ?? 2);
   const NICE = Number(process.env.NICE ?? 10);
+  const SERVERS = Math.max(1, Number(process.env.SERVERS ?? 1));
   const { benchDatabase } = await import('./pg.js');
   const database = await benchDatabase();
   const env = {
@@ -537,8 +593,8 @@ async function main(): Promise<void> {
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
   };
   const children: ChildProcess[] = [];
-  const spawn = (role: string, extra: string[] = []) => {
-    const c = fork(SELF, [role], {
+  const spawn = (args: string[], extra: string[] = []) => {
+    const c = fork(SELF, args, {
       execArgv: ['--import', 'tsx', ...extra],
       env,
       serialization: 'advanced',
@@ -549,27 +605,60 @@ async function main(): Promise<void> {
   };
   try {
     log(
-      `bench-live: ${CLIENTS} clients in ${PROCS} processes, ${RATE} writes/s for ${SECONDS} s, ${IDLE} idle`,
+      `bench-live: ${CLIENTS} clients in ${PROCS} processes, ${RATE} writes/s for ${SECONDS} s, ${IDLE} idle` +
+        (SERVERS > 1 ? `, ${SERVERS} server processes` : ''),
     );
     const profile = process.env.PROFILE_DIR
       ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE_DIR}`]
       : [];
-    const server = spawn('server', ['--expose-gc', ...profile]);
-    const { url, region, token } = await next<Extract<FromServer, { kind: 'ready' }>>(server, 'ready');
-    const procs = Array.from({ length: PROCS }, () => spawn('clients'));
+    // the first server migrates the database and mints the token, then the others start (same database and bus)
+    const first = spawn(['server', 'mint'], ['--expose-gc', ...profile]);
+    const { url, region, token } = await next<Extract<FromServer, { kind: 'ready' }>>(first, 'ready');
+    const others = Array.from({ length: SERVERS - 1 }, () => spawn(['server'], ['--expose-gc', ...profile]));
+    const servers = [first, ...others];
+    const urls = [
+      url,
+      ...(await Promise.all(others.map((s) => next<Extract<FromServer, { kind: 'ready' }>>(s, 'ready')))).map(
+        (r) => r.url,
+      ),
+    ];
+    /** Asks every server, answers in server order. */
+    const ask = <K extends FromServer['kind']>(cmd: ToServer, kind: K) => {
+      for (const s of servers) send(s, cmd);
+      return Promise.all(servers.map((s) => next<Extract<FromServer, { kind: K }>>(s, kind as never)));
+    };
+    type Rss = Extract<FromServer, { kind: 'rss' }>;
+    const summed = (all: Rss[]): Rss => ({
+      kind: 'rss',
+      rss: all.reduce((a, r) => a + r.rss, 0),
+      heapUsed: all.reduce((a, r) => a + r.heapUsed, 0),
+      connections: all.reduce((a, r) => a + r.connections, 0),
+      cpuMs: all.reduce((a, r) => a + r.cpuMs, 0),
+    });
+    const procs = Array.from({ length: PROCS }, () => spawn(['clients']));
     // The clients stand in for browsers on other machines: on this one they must not starve the server and its
     // database of CPU, so they run at a lower priority (NICE, default 10; 0 to compare).
     for (const p of procs) setPriority(p.pid!, NICE);
     const share = (total: number, i: number) => Math.floor(total / PROCS) + (i < total % PROCS ? 1 : 0);
+    /** Client process i's clients start at this global index (so they go round-robin over the servers). */
+    const before = (total: number, i: number) =>
+      Array.from({ length: i }, (_, j) => share(total, j)).reduce((a, n) => a + n, 0);
+    const open = (total: number) =>
+      procs.forEach((p, i) =>
+        send(p, {
+          cmd: 'open',
+          urls,
+          first: before(total, i),
+          region,
+          count: share(total, i),
+        } satisfies ToClients),
+      );
 
-    send(server, { cmd: 'rss' } satisfies ToServer);
-    const base = await next<Extract<FromServer, { kind: 'rss' }>>(server, 'rss');
+    const base = summed(await ask({ cmd: 'rss' }, 'rss'));
 
     // ---- fan-out under load
     const t0 = performance.now();
-    procs.forEach((p, i) =>
-      send(p, { cmd: 'open', url, region, count: share(CLIENTS, i) } satisfies ToClients),
-    );
+    open(CLIENTS);
     const opened = await Promise.all(
       procs.map((p) => next<Extract<FromClients, { kind: 'opened' }>>(p, 'opened')),
     );
@@ -577,18 +666,17 @@ async function main(): Promise<void> {
       `  ${opened.reduce((s, o) => s + o.count, 0)} clients subscribed in ${Math.round(performance.now() - t0)} ms`,
     );
     const load0 = loadavg()[0]!;
-    send(server, { cmd: 'rss' } satisfies ToServer);
-    const cpu0 = (await next<Extract<FromServer, { kind: 'rss' }>>(server, 'rss')).cpuMs;
+    const cpu0 = (await ask({ cmd: 'rss' }, 'rss')).map((r) => r.cpuMs);
     const wall0 = performance.now();
-    send(server, { cmd: 'measure' } satisfies ToServer);
-    await next(server, 'measuring');
+    await ask({ cmd: 'measure' }, 'measuring');
     const driverCpu0 = process.cpuUsage();
-    const written = await writeLoad(url, token, region, RATE, SECONDS);
+    const written = await writeLoad(urls, token, region, RATE, SECONDS);
     const driverCpu = process.cpuUsage(driverCpu0);
-    send(server, { cmd: 'measured' } satisfies ToServer);
-    const measured = await next<Extract<FromServer, { kind: 'measured' }>>(server, 'measured');
-    send(server, { cmd: 'rss' } satisfies ToServer);
-    const cpu1 = (await next<Extract<FromServer, { kind: 'rss' }>>(server, 'rss')).cpuMs;
+    const measuredAll = await ask({ cmd: 'measured' }, 'measured');
+    const tx = summarize(measuredAll.map((m) => m.tx));
+    // every server sees all of the database's backends: the first one's figure is the whole
+    const pgCpuMs = measuredAll[0]!.pgCpuMs;
+    const cpu1 = (await ask({ cmd: 'rss' }, 'rss')).map((r) => r.cpuMs);
     const wallS = (performance.now() - wall0) / 1000;
     log(`  ${written.positions.length} writes done; waiting for the last deliveries`);
     const expected = written.positions.length * CLIENTS;
@@ -634,15 +722,14 @@ async function main(): Promise<void> {
 
     // ---- idle connections
     const t1 = performance.now();
-    procs.forEach((p, i) => send(p, { cmd: 'open', url, region, count: share(IDLE, i) } satisfies ToClients));
+    open(IDLE);
     const idleOpened = await Promise.all(
       procs.map((p) => next<Extract<FromClients, { kind: 'opened' }>>(p, 'opened')),
     );
     const idleCount = idleOpened.reduce((s, o) => s + o.count, 0);
     log(`  ${idleCount} idle connections open in ${Math.round(performance.now() - t1)} ms`);
     await sleep(2000);
-    send(server, { cmd: 'rss' } satisfies ToServer);
-    const idle = await next<Extract<FromServer, { kind: 'rss' }>>(server, 'rss');
+    const idle = summed(await ask({ cmd: 'rss' }, 'rss'));
     procs.forEach((p) => send(p, { cmd: 'close' } satisfies ToClients));
     await Promise.all(procs.map((p) => next(p, 'closed')));
 
@@ -651,6 +738,10 @@ async function main(): Promise<void> {
     const f2 = (x: { p50: number; p99: number }) => `${x.p50.toFixed(1)} (${x.p99.toFixed(1)})`;
     const mb = (b: number) => (b / 1024 / 1024).toFixed(0);
     const p99 = quantile(all, 0.99) / 1000;
+    const cores = (i: number) => (cpu1[i]! - cpu0[i]!) / 1000 / wallS;
+    const serverCpu =
+      servers.reduce((a, _, i) => a + cores(i), 0).toFixed(2) +
+      (SERVERS > 1 ? ` (${servers.map((_, i) => cores(i).toFixed(2)).join(' + ')})` : '');
     const rows: [string, string, string][] = [
       [
         'writes (POST /api/nodes → 201 after commit)',
@@ -681,37 +772,40 @@ async function main(): Promise<void> {
       ],
       [
         '  write transactions (commands each; statements while locked)',
-        `${measured.tx.count} (${(written.positions.length / Math.max(1, measured.tx.count)).toFixed(2)}; ${measured.tx.statements.toFixed(1)})`,
+        `${tx.count} (${(written.positions.length / Math.max(1, tx.count)).toFixed(2)}; ${tx.statements.toFixed(1)})`,
         '',
       ],
       [
         '    connection wait / head-lock wait / lock held, p50 (p99)',
-        `${f2(measured.tx.connect)} / ${f2(measured.tx.lockWait)} / ${f2(measured.tx.held)} ms`,
+        `${f2(tx.connect)} / ${f2(tx.lockWait)} / ${f2(tx.held)} ms`,
         '',
       ],
       [
         '    round trips per write transaction (BEGIN, COMMIT included) / outside transactions per write',
-        `${measured.tx.roundTrips.toFixed(1)} / ${(measured.tx.direct / Math.max(1, written.positions.length)).toFixed(2)}`,
+        `${tx.roundTrips.toFixed(1)} / ${(tx.direct / Math.max(1, written.positions.length)).toFixed(2)}`,
         '',
       ],
       [
         '  outbox publisher transactions (round trips each, BEGIN, COMMIT included; bus publishes not)',
-        `${measured.tx.publishes} (${measured.tx.publishRoundTrips.toFixed(1)})`,
+        `${tx.publishes} (${tx.publishRoundTrips.toFixed(1)})` +
+          (SERVERS > 1 ? `; ${tx.publishLockedOut} found another server's publisher holding the lock` : ''),
         '',
       ],
       [
-        `server RSS with ${idleCount} idle connections`,
+        `server RSS${SERVERS > 1 ? ` (${SERVERS} processes, summed)` : ''} with ${idleCount} idle connections`,
         `${mb(idle.rss)} MB (${mb(base.rss)} MB before; heap ${mb(idle.heapUsed)} MB; gauge ${idle.connections})`,
         idle.rss < 500 * 1024 * 1024 ? 'ok (< 500 MB)' : 'MISSED (< 500 MB)',
       ],
       [
-        'server event-loop delay p50 / p99 / max',
-        `${measured.loopDelayMs.p50.toFixed(1)} / ${measured.loopDelayMs.p99.toFixed(1)} / ${measured.loopDelayMs.max.toFixed(1)} ms`,
+        `server event-loop delay p50 / p99 / max${SERVERS > 1 ? ', each server' : ''}`,
+        measuredAll
+          .map(({ loopDelayMs: d }) => `${d.p50.toFixed(1)} / ${d.p99.toFixed(1)} / ${d.max.toFixed(1)} ms`)
+          .join(' | '),
         '',
       ],
       [
-        'CPU during the writes: server / its PostgreSQL backends / writer / clients',
-        `${((cpu1 - cpu0) / 1000 / wallS).toFixed(2)} / ${(measured.pgCpuMs / 1000 / wallS).toFixed(2)} / ${(
+        `CPU during the writes: server${SERVERS > 1 ? 's (each)' : ''} / its PostgreSQL backends / writer / clients`,
+        `${serverCpu} / ${(pgCpuMs / 1000 / wallS).toFixed(2)} / ${(
           (driverCpu.user + driverCpu.system) /
           1e6 /
           wallS
@@ -730,11 +824,13 @@ async function main(): Promise<void> {
     const w0 = Math.max(...rows.map((r) => r[0].length));
     const w1 = Math.max(...rows.map((r) => r[1].length));
     console.log(
-      `\nlive fan-out (PostgreSQL, Redis bus; clients in ${PROCS} processes apart from the server, nice ${NICE})`,
+      SERVERS > 1
+        ? `\nlive fan-out (PostgreSQL, Redis bus; ${SERVERS} server processes, clients and writes round-robin over them; clients in ${PROCS} processes apart from the servers, nice ${NICE})`
+        : `\nlive fan-out (PostgreSQL, Redis bus; clients in ${PROCS} processes apart from the server, nice ${NICE})`,
     );
     for (const [a, b, c] of rows) console.log(`${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`);
-    send(server, { cmd: 'stop' } satisfies ToServer);
-    await new Promise((r) => server.once('exit', r));
+    for (const s of servers) send(s, { cmd: 'stop' } satisfies ToServer);
+    await Promise.all(servers.map((s) => new Promise((r) => s.once('exit', r))));
     if (lost || duplicated || failed) process.exitCode = 1;
   } finally {
     for (const c of children) if (c.exitCode === null) c.kill();
