@@ -10,7 +10,8 @@
 //   CLIENTS (1000)  RATE writes/s (100)  SECONDS (30)  IDLE idle connections (5000)  PROCS client processes (2)
 //   DATABASE_URL    use this database (default: a fresh weft_bench_<random>, dropped after)
 //   REDIS_URL       the bus (default redis://127.0.0.1:6379)
-//   NICE            the client processes' niceness (10; they must not starve the server and PostgreSQL)
+//   NICE            the client processes' niceness (0: they share the cores with the server at equal priority)
+//   WS_CLIENT       the clients' WebSocket: raw (bench/ws-client.ts, lean; default) or ws (the ws package)
 //   PROFILE_DIR     write a CPU profile of the server process(es) there
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -20,6 +21,7 @@ import { availableParallelism, loadavg, setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
+import { BenchSocket } from './ws-client.js';
 import type { Db, Queryable } from '../core/db/adapter.js';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -27,6 +29,8 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** CLOCK_MONOTONIC in microseconds: the same clock in every process of the machine. */
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+/** The clients' WebSocket implementation: 'raw' (bench/ws-client.ts, lean) or 'ws' (the ws package). */
+const WS_CLIENT = process.env.WS_CLIENT ?? 'raw';
 
 // ---- messages between the processes ---------------------------------------------------------------------------
 
@@ -451,7 +455,7 @@ async function writeLoad(
 // ---- a client process ------------------------------------------------------------------------------------------
 
 async function clientsMain(): Promise<void> {
-  const sockets: WebSocket[] = [];
+  const sockets: (WebSocket | BenchSocket | undefined)[] = [];
   const received: number[][] = [];
   // per delivery: its position, when it arrived and when its write started (µs, monotonic clock)
   let positions = new Float64Array(1 << 20);
@@ -484,24 +488,35 @@ async function clientsMain(): Promise<void> {
             const index = received.length;
             received.push([]);
             const url = urls[(m.first + sockets.length) % urls.length]!;
+            const onMessage = (data: Buffer, resolve: () => void) => {
+              const now = nowUs();
+              const text = data.toString('latin1');
+              if (text.startsWith('{"type":"hello"')) {
+                opened += 1;
+                resolve();
+                return;
+              }
+              if (!text.startsWith('{"type":"delta"')) return;
+              const p = text.indexOf('"position":');
+              const position = Number.parseInt(text.slice(p + 11, p + 31), 10);
+              received[index]!.push(position);
+              const t = text.indexOf('"title":"bench ');
+              if (t >= 0) record(position, now, Number.parseInt(text.slice(t + 15, t + 35), 10));
+            };
+            if (WS_CLIENT === 'raw') {
+              let hello!: () => void;
+              const greeted = new Promise<void>((resolve) => (hello = resolve));
+              const slot = sockets.length;
+              sockets.push(undefined);
+              return BenchSocket.open(url, (data) => onMessage(data, hello)).then((s) => {
+                sockets[slot] = s;
+                return greeted;
+              });
+            }
             const ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true });
             sockets.push(ws);
             return new Promise<void>((resolve, reject) => {
-              ws.on('message', (data: Buffer) => {
-                const now = nowUs();
-                const text = data.toString('latin1');
-                if (text.startsWith('{"type":"hello"')) {
-                  opened += 1;
-                  resolve();
-                  return;
-                }
-                if (!text.startsWith('{"type":"delta"')) return;
-                const p = text.indexOf('"position":');
-                const position = Number.parseInt(text.slice(p + 11, p + 31), 10);
-                received[index]!.push(position);
-                const t = text.indexOf('"title":"bench ');
-                if (t >= 0) record(position, now, Number.parseInt(text.slice(t + 15, t + 35), 10));
-              });
+              ws.on('message', (data: Buffer) => onMessage(data, resolve));
               ws.once('error', reject);
             });
           }),
@@ -553,13 +568,14 @@ async function clientsMain(): Promise<void> {
     }
     if (m.cmd === 'close') {
       await Promise.all(
-        sockets.map(
-          (ws) =>
-            new Promise<void>((resolve) => {
-              if (ws.readyState === WebSocket.CLOSED) return resolve();
-              ws.once('close', () => resolve());
-              ws.close();
-            }),
+        sockets.map((ws) =>
+          ws === undefined || ws instanceof BenchSocket
+            ? ws?.close()
+            : new Promise<void>((resolve) => {
+                if (ws.readyState === WebSocket.CLOSED) return resolve();
+                ws.once('close', () => resolve());
+                ws.close();
+              }),
         ),
       );
       sockets.length = 0;
@@ -583,7 +599,7 @@ async function main(): Promise<void> {
   const SECONDS = Number(process.env.SECONDS ?? 30);
   const IDLE = Number(process.env.IDLE ?? 5000);
   const PROCS = Number(process.env.PROCS ?? 2);
-  const NICE = Number(process.env.NICE ?? 10);
+  const NICE = Number(process.env.NICE ?? 0);
   const SERVERS = Math.max(1, Number(process.env.SERVERS ?? 1));
   const { benchDatabase } = await import('./pg.js');
   const database = await benchDatabase();
@@ -636,8 +652,9 @@ async function main(): Promise<void> {
       cpuMs: all.reduce((a, r) => a + r.cpuMs, 0),
     });
     const procs = Array.from({ length: PROCS }, () => spawn(['clients']));
-    // The clients stand in for browsers on other machines: on this one they must not starve the server and its
-    // database of CPU, so they run at a lower priority (NICE, default 10; 0 to compare).
+    // The clients stand in for browsers on other machines; on this one they share the two cores with the server and
+    // PostgreSQL. At equal priority (NICE 0, the default) the tail is lower than with the clients at nice 10, where
+    // they read late behind the server's work and the latency they measure includes their own wait for a core.
     for (const p of procs) setPriority(p.pid!, NICE);
     const share = (total: number, i: number) => Math.floor(total / PROCS) + (i < total % PROCS ? 1 : 0);
     /** Client process i's clients start at this global index (so they go round-robin over the servers). */
