@@ -30,7 +30,7 @@ export function createProfile(options: unknown): Profile {
       }
       return [
         {
-          layer: opts.layer ?? source ?? "features",
+          layer: opts.layer ?? source ?? 'features',
           geometry: g,
           properties: flattenProperties(f.properties),
           id: featureId(f.id),

@@ -500,7 +500,7 @@ describe('weft tile: bad input', () => {
     expect(existsSync(`${dir}/e.pmtiles`)).toBe(false);
   });
 
-  it("--gzip-level 1 writes the same tiles, compressed at the fastest level", async () => {
+  it('--gzip-level 1 writes the same tiles, compressed at the fastest level', async () => {
     const src = `${dir}/levels.geojson`;
     writeFileSync(src, JSON.stringify(fixture()));
     const outs = { 1: `${dir}/level1.pmtiles`, 6: `${dir}/level6.pmtiles` };
