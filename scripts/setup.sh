@@ -13,6 +13,9 @@ if [[ "${1:-}" == "--bench" ]]; then
   apt_packages+=(tilemaker nginx-light wrk sqlite3 time)
 fi
 
+# the installed Node's prefix: its own headers (include/node) build native modules without downloading any
+nodedir=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")
+
 missing=()
 for pkg in "${apt_packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
@@ -42,7 +45,6 @@ if [[ "${1:-}" == "--bench" ]]; then
     || ! node -e "require('./$peers/node_modules/sqlite3')" 2>/dev/null; then
     echo "setup: installing the benchmark peer $tileserver into $peers"
     mkdir -p "$peers"
-    nodedir=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")
     nodedir_flag=()
     [[ -f $nodedir/include/node/node.h ]] && nodedir_flag=(--nodedir="$nodedir")
     npm install --prefix "$peers" --no-audit --no-fund --loglevel=error "${nodedir_flag[@]}" "$tileserver"
@@ -71,7 +73,6 @@ fi
 # against the installed Node's own headers. Without it the tiler still works, compressing with zlib (slower).
 addon=build/native/deflate.node
 if [[ ! -f $addon || native/deflate.c -nt $addon ]]; then
-  nodedir=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")
   if [[ -f $nodedir/include/node/node_api.h && -f /usr/include/libdeflate.h ]] && command -v gcc >/dev/null; then
     echo "setup: building the native gzip (libdeflate) → $addon"
     mkdir -p build/native
