@@ -23,37 +23,107 @@ export interface AssembledTile {
 const tileWriter = new ProtoWriter(1 << 16);
 const layerWriter = new ProtoWriter(1 << 16);
 
-/** Deduplicates byte strings (a layer's keys or values) by a 32-bit hash, confirming hits byte by byte. */
+/**
+ * Deduplicates byte strings of one buffer (a layer's keys or values): an open-addressing hash table of 32-bit
+ * hashes, hits confirmed byte by byte, entry i being `buf[starts[i] .. ends[i])`. Reused from layer to layer: a
+ * generation stamp per slot empties it without clearing.
+ */
 export class SliceTable {
-  private readonly heads = new Map<number, number>();
-  private readonly chain: number[] = [];
-  readonly slices: Uint8Array[] = [];
+  private buf: Uint8Array = new Uint8Array(0);
+  /** per slot: entry index, valid when stamps[slot] is the current generation */
+  private slots = new Uint32Array(1024);
+  private stamps = new Uint32Array(1024);
+  private generation = 1;
+  private hashes = new Uint32Array(256);
+  starts = new Uint32Array(256);
+  ends = new Uint32Array(256);
+  count = 0;
 
-  indexOf(buf: Uint8Array, start: number, end: number): number {
+  /** Empties the table for strings of `buf`. */
+  reset(buf: Uint8Array): void {
+    this.buf = buf;
+    this.count = 0;
+    if (++this.generation === 0xffffffff) {
+      this.stamps.fill(0);
+      this.generation = 1;
+    }
+  }
+
+  indexOf(start: number, end: number): number {
+    const buf = this.buf;
     let h = 0x811c9dc5;
     for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
-    let i = this.heads.get(h);
-    while (i !== undefined && i >= 0) {
-      const s = this.slices[i]!;
-      if (s.length === end - start) {
-        let same = true;
-        for (let k = 0; k < s.length; k++) {
-          if (s[k] !== buf[start + k]) {
-            same = false;
-            break;
-          }
-        }
-        if (same) return i;
+    h >>>= 0;
+    const { slots, stamps, generation } = this;
+    const mask = slots.length - 1;
+    const len = end - start;
+    let slot = h & mask;
+    while (stamps[slot] === generation) {
+      const i = slots[slot]!;
+      if (this.hashes[i] === h && this.ends[i]! - this.starts[i]! === len) {
+        const s = this.starts[i]!;
+        let k = 0;
+        while (k < len && buf[s + k] === buf[start + k]) k++;
+        if (k === len) return i;
       }
-      i = this.chain[i];
+      slot = (slot + 1) & mask;
     }
-    const index = this.slices.length;
-    this.slices.push(buf.subarray(start, end));
-    this.chain.push(this.heads.get(h) ?? -1);
-    this.heads.set(h, index);
+    const index = this.count++;
+    if (index === this.starts.length) {
+      const grow = (a: Uint32Array) => {
+        const b = new Uint32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.starts = grow(this.starts);
+      this.ends = grow(this.ends);
+      this.hashes = grow(this.hashes);
+    }
+    this.starts[index] = start;
+    this.ends[index] = end;
+    this.hashes[index] = h;
+    stamps[slot] = generation;
+    slots[slot] = index;
+    if (2 * this.count > slots.length) this.rehash();
     return index;
   }
+
+  /** Doubles the slots (at most half full) and places every entry again. */
+  private rehash(): void {
+    const size = this.slots.length * 2;
+    const slots = new Uint32Array(size);
+    const stamps = new Uint32Array(size);
+    const mask = size - 1;
+    for (let i = 0; i < this.count; i++) {
+      let slot = this.hashes[i]! & mask;
+      while (stamps[slot] === this.generation) slot = (slot + 1) & mask;
+      stamps[slot] = this.generation;
+      slots[slot] = i;
+    }
+    this.slots = slots;
+    this.stamps = stamps;
+  }
+
+  /** Writes each entry as a length-delimited field `field` of `w`, in index order. */
+  writeFields(w: ProtoWriter, field: number): void {
+    const buf = this.buf;
+    for (let i = 0; i < this.count; i++) {
+      const start = this.starts[i]!;
+      const end = this.ends[i]!;
+      w.key(field, 2);
+      w.varint(end - start);
+      // short strings: a loop costs less than a view per entry
+      w.ensure(end - start);
+      const out = w.buf;
+      let pos = w.pos;
+      for (let k = start; k < end; k++) out[pos++] = buf[k]!;
+      w.pos = pos;
+    }
+  }
 }
+
+const keyTable = new SliceTable();
+const valueTable = new SliceTable();
 
 /** A layer of a tile: its name and the indices of its records in the table, in writing order. */
 export type LayerRecords = [name: string, records: number[]];
@@ -103,8 +173,8 @@ export function encodeLayers(t: RecordTable, layers: LayerRecords[], extent: num
     w.varint(2); // version
     w.key(1, 2);
     w.string(name);
-    const keyTable = new SliceTable();
-    const valueTable = new SliceTable();
+    keyTable.reset(buf);
+    valueTable.reset(buf);
     for (const rec of records) {
       r.pos = t.propsStart[rec]!;
       const n = r.varint();
@@ -112,9 +182,9 @@ export function encodeLayers(t: RecordTable, layers: LayerRecords[], extent: num
       let tagLen = 0;
       for (let k = 0; k < n; k++) {
         const klen = r.varint();
-        const ki = keyTable.indexOf(buf, r.pos, (r.pos += klen));
+        const ki = keyTable.indexOf(r.pos, (r.pos += klen));
         const vlen = r.varint();
-        const vi = valueTable.indexOf(buf, r.pos, (r.pos += vlen));
+        const vi = valueTable.indexOf(r.pos, (r.pos += vlen));
         tags[2 * k] = ki;
         tags[2 * k + 1] = vi;
         tagLen += varintSize(ki) + varintSize(vi);
@@ -151,16 +221,8 @@ export function encodeLayers(t: RecordTable, layers: LayerRecords[], extent: num
       for (let i = gStart; i < gStart + gLen; i++) wb[pos++] = buf[i]!;
       w.pos = pos;
     }
-    for (const k of keyTable.slices) {
-      w.key(3, 2);
-      w.varint(k.length);
-      w.bytes(k);
-    }
-    for (const v of valueTable.slices) {
-      w.key(4, 2);
-      w.varint(v.length);
-      w.bytes(v);
-    }
+    keyTable.writeFields(w, 3);
+    valueTable.writeFields(w, 4);
     w.key(5, 0);
     w.varint(extent);
     out.key(3, 2);

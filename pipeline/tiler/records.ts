@@ -40,6 +40,23 @@ export function layerNameBytes(name: string): Uint8Array {
   return b;
 }
 
+/** Appends a feature's tail (room ensured): a loop for the usual few dozen bytes, set() for long ones. */
+function copyTail(w: ProtoWriter, tail: Uint8Array): void {
+  const n = tail.length;
+  if (n > 128) {
+    w.buf.set(tail, w.pos);
+    w.pos += n;
+    return;
+  }
+  const buf = w.buf;
+  let pos = w.pos;
+  for (let i = 0; i < n; i++) buf[pos++] = tail[i]!;
+  w.pos = pos;
+}
+
+/** Record buffers of finished writers, reused by the next writer of the thread (a run is copied out of it). */
+const spareBuffers: ProtoWriter[] = [];
+
 /**
  * Writes records into one buffer and keeps an index of (tile id, offset) per record. A record is
  * `[type u8][geometry: varint length + the packed varints of MVT field 4][feature tail]`; the tail, the same for
@@ -48,11 +65,16 @@ export function layerNameBytes(name: string): Uint8Array {
  * encodeProperties bytes]`. The tile id lives in the index only.
  */
 export class RecordWriter {
-  readonly w = new ProtoWriter(1 << 22);
+  readonly w: ProtoWriter;
   private readonly tailWriter = new ProtoWriter(1024);
   private tail: Uint8Array = new Uint8Array(0);
   tileIds: number[] = [];
   offsets: number[] = [];
+
+  constructor() {
+    this.w = spareBuffers.pop() ?? new ProtoWriter(1 << 23);
+    this.w.reset();
+  }
 
   /** Starts a feature: what every record of it shares. */
   feature(
@@ -89,8 +111,7 @@ export class RecordWriter {
     w.buf[w.pos++] = type;
     w.varintUnchecked(len);
     for (let i = 0; i < commands.length; i++) w.varintUnchecked(commands[i]!);
-    w.buf.set(tail, w.pos);
-    w.pos += tail.length;
+    copyTail(w, tail);
   }
 
   /** A point record: one MoveTo to the zigzagged tile coordinates (zx, zy). */
@@ -108,8 +129,7 @@ export class RecordWriter {
     w.varintUnchecked(zx);
     w.varintUnchecked(zy);
     buf[start + 1] = w.pos - start - 2;
-    buf.set(tail, w.pos);
-    w.pos += tail.length;
+    copyTail(w, tail);
   }
 
   get count(): number {
@@ -118,46 +138,87 @@ export class RecordWriter {
 
   /** The batch, ready to transfer: record bytes plus index arrays, as a run sorted by tile id. */
   finish(): RecordBatch {
-    return sortRun(this.w.buf.subarray(0, this.w.pos), this.tileIds, this.offsets);
+    // room after the records for their sorted copy (sortRun moves records within one buffer)
+    const length = this.w.pos;
+    this.w.ensure(length);
+    const run = sortRun(this.w.buf, length, this.tileIds, this.offsets);
+    if (spareBuffers.length < 2) spareBuffers.push(this.w);
+    return run;
   }
 }
 
+/** Radix digits of the sort: 11 bits, three passes cover tile ids below 2^33 (every zoom up to 15). */
+const DIGIT_BITS = 11;
+const DIGITS = 1 << DIGIT_BITS;
+const counts = new Uint32Array(DIGITS);
+
 /**
- * Sorts records by tile id (input order kept within a tile) into a fresh buffer. Tile ids below 2^32 (zoom ≤ 15)
- * and fewer than 2^21 records pack with their index into one exact double, so a native numeric sort does it.
+ * The order of records sorted by tile id, input order kept within a tile: a least-significant-digit radix sort
+ * (each pass a stable counting sort on 11 bits of the id, the ids carried along so that every pass reads them in
+ * sequence). Only as many passes as the largest id needs. Ids must be integers below 2^32.
  */
-export function sortRun(bytes: Uint8Array, tileIds: number[], offsets: number[]): RecordBatch {
+export function radixOrder(tileIds: ArrayLike<number>, maxId: number): Uint32Array {
+  const n = tileIds.length;
+  let order = new Uint32Array(n);
+  let keys = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    order[i] = i;
+    keys[i] = tileIds[i]!;
+  }
+  let nextOrder = new Uint32Array(n);
+  let nextKeys = new Uint32Array(n);
+  for (let shift = 0; shift < 32 && maxId >>> shift > 0; shift += DIGIT_BITS) {
+    counts.fill(0);
+    for (let i = 0; i < n; i++) counts[(keys[i]! >>> shift) & (DIGITS - 1)]!++;
+    let sum = 0;
+    for (let d = 0; d < DIGITS; d++) {
+      const c = counts[d]!;
+      counts[d] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const k = keys[i]!;
+      const at = counts[(k >>> shift) & (DIGITS - 1)]!++;
+      nextKeys[at] = k;
+      nextOrder[at] = order[i]!;
+    }
+    [order, nextOrder] = [nextOrder, order];
+    [keys, nextKeys] = [nextKeys, keys];
+  }
+  return order;
+}
+
+/**
+ * Sorts the records in `buf[0 .. length)` by tile id (input order kept within a tile) into a fresh buffer: a radix
+ * sort for tile ids below 2^32 (zoom ≤ 15), a comparison sort above. The records are gathered after them in `buf`
+ * (grown when it has less than `length` bytes of room there) with copyWithin, a memmove per record without the
+ * view object a copy between two arrays needs, then the sorted bytes are taken out in one copy.
+ */
+export function sortRun(buf: Uint8Array, length: number, tileIds: number[], offsets: number[]): RecordBatch {
   const n = tileIds.length;
   let order: ArrayLike<number>;
   let maxId = 0;
   for (let i = 0; i < n; i++) if (tileIds[i]! > maxId) maxId = tileIds[i]!;
-  if (maxId < 2 ** 32 && n < 2 ** 21) {
-    const keys = new Float64Array(n);
-    for (let i = 0; i < n; i++) keys[i] = tileIds[i]! * 2 ** 21 + i;
-    keys.sort();
-    const idx = new Uint32Array(n);
-    for (let i = 0; i < n; i++) idx[i] = keys[i]! % 2 ** 21;
-    order = idx;
-  } else {
-    order = Array.from({ length: n }, (_, i) => i).sort((a, b) => tileIds[a]! - tileIds[b]! || a - b);
+  if (maxId < 2 ** 32) order = radixOrder(tileIds, maxId);
+  else order = Array.from({ length: n }, (_, i) => i).sort((a, b) => tileIds[a]! - tileIds[b]! || a - b);
+  if (buf.length < 2 * length) {
+    const bigger = new Uint8Array(2 * length);
+    bigger.set(buf.subarray(0, length));
+    buf = bigger;
   }
-  const out = new Uint8Array(bytes.length);
   const sortedIds = new Float64Array(n);
   const sortedOffsets = new Uint32Array(n);
-  let pos = 0;
+  let pos = length;
   for (let k = 0; k < n; k++) {
     const i = order[k]!;
     const start = offsets[i]!;
-    const end = i + 1 < n ? offsets[i + 1]! : bytes.length;
+    const end = i + 1 < n ? offsets[i + 1]! : length;
     sortedIds[k] = tileIds[i]!;
-    sortedOffsets[k] = pos;
-    // most records are small: a plain loop beats creating a subarray per record; large ones are copied in one go
-    if (end - start > 64) {
-      out.set(bytes.subarray(start, end), pos);
-      pos += end - start;
-    } else for (let j = start; j < end; j++) out[pos++] = bytes[j]!;
+    sortedOffsets[k] = pos - length;
+    buf.copyWithin(pos, start, end);
+    pos += end - start;
   }
-  return { bytes: out, tileIds: sortedIds, offsets: sortedOffsets };
+  return { bytes: buf.slice(length, 2 * length), tileIds: sortedIds, offsets: sortedOffsets };
 }
 
 export interface RecordBatch {

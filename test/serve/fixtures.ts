@@ -14,6 +14,7 @@ import { promoteRelease, type PromoteResult } from '../../pipeline/releases/prom
 import { publishRelease, type PublishResult } from '../../pipeline/releases/publish.js';
 import { runEngine, type InputChunk } from '../../pipeline/tiler/engine.js';
 import type { SourceFeature } from '../../pipeline/tiler/types.js';
+import { random } from '../helpers/random.js';
 
 export const sha256Hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
@@ -32,19 +33,6 @@ export interface ArchiveOptions {
   kind?: 'base' | 'activity';
   /** written as `published_at` into an activity archive's metadata (publish takes T from it) */
   publishedAt?: Date;
-}
-
-/** A deterministic pseudo-random sequence in [0, 1) from a text seed (mulberry32). */
-function random(seed: string): () => number {
-  let a = 0;
-  for (const ch of seed) a = (Math.imul(a ^ ch.charCodeAt(0), 2654435761) + 1) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
