@@ -1,11 +1,12 @@
 // The live hub of one server: receives deltas from the bus and fans them out to the subscribers of their region
 // (WebSocket sessions and SSE streams), each delta serialised once. Fan-out passes sweep the subscribers in slices;
 // each live subscriber visited gets, in one write, every recent delta it lacks (bytes made once for all the
-// subscribers that get the same ones), and under load passes start at least minPassMs apart, so a busy server
-// makes fewer, larger writes. A subscriber first catches up from the event store while live deltas are buffered,
-// then switches to live: positions strictly increase per subscriber, with no gap and no duplicate. When the bus
-// comes back after a loss, every subscriber catches up again from its last position (messages may have been missed
-// meanwhile). Long-poll requests wait here for their region's next delta.
+// subscribers that get the same ones). After a pass the next one waits a gap that grows with what the pass cost
+// (passGapFactor × its writing time, at most maxPassGapMs), so a busy server makes fewer, larger writes while one
+// whose passes are cheap sends each delta at once. A subscriber first catches up from the event store while live
+// deltas are buffered, then switches to live: positions strictly increase per subscriber, with no gap and no
+// duplicate. When the bus comes back after a loss, every subscriber catches up again from its last position
+// (messages may have been missed meanwhile). Long-poll requests wait here for their region's next delta.
 import type { Logger } from 'pino';
 import type { Bus, BusMessage, BusState, Unsubscribe } from '../../core/bus/adapter.js';
 import type { Db } from '../../core/db/adapter.js';
@@ -56,10 +57,20 @@ export interface HubOptions {
   /** Subscribers written to in one turn of the event loop when fanning a delta out. */
   fanOutSlice: number;
   /**
-   * A fan-out pass starts no sooner than this many ms after the previous one started (a delta reaching an idle hub
-   * still goes out at once): under load each client gets fewer, larger writes. 0: passes back to back.
+   * The longest gap, in ms, between the end of a fan-out pass and the start of the next: the gap is
+   * min(maxPassGapMs, passGapFactor × the previous pass's cost), so under load each client gets fewer, larger writes.
+   * A delta reaching an idle hub (whose last pass ended longer ago than that gap) still goes out at once.
+   * 0: passes back to back.
    */
-  minPassMs: number;
+  maxPassGapMs: number;
+  /**
+   * The gap after a fan-out pass as a multiple of the pass's cost: the synchronous time the pass spent writing to
+   * subscribers (the sum of its slices, not the turns of the event loop between them). The next pass starts no
+   * sooner than min(maxPassGapMs, cost × passGapFactor) ms after the previous one ended, so a pass costing ~0 lets the
+   * next start at once. 1: under continuous load fan-out takes at most about half of the event loop; 0: passes back
+   * to back.
+   */
+  passGapFactor: number;
 }
 
 export const DEFAULT_HUB_OPTIONS: HubOptions = {
@@ -67,7 +78,8 @@ export const DEFAULT_HUB_OPTIONS: HubOptions = {
   maxPending: 10_000,
   maxConcurrentPages: 4,
   fanOutSlice: 100,
-  minPassMs: 20,
+  maxPassGapMs: 20,
+  passGapFactor: 1,
 };
 
 export class Subscriber {
@@ -152,8 +164,10 @@ export class LiveHub {
   private readonly logs = new Map<string, RegionLog>();
   /** A fan-out pass is scheduled or running (calling it cancels a scheduled one). */
   private passing: (() => void) | undefined;
-  /** When the last fan-out pass started (performance.now()). */
-  private lastPassAt = -Infinity;
+  /** When the last fan-out pass ended (performance.now()). */
+  private lastPassEnd = -Infinity;
+  /** The synchronous time (ms) the last fan-out pass spent writing to subscribers. */
+  private lastPassCost = 0;
   private readonly pageQueue: (() => void)[] = [];
 
   constructor(
@@ -374,13 +388,16 @@ export class LiveHub {
   }
 
   /**
-   * Starts a fan-out pass at the end of this turn of the event loop (with whatever else arrives in it), or, under
-   * load, minPassMs after the previous pass started.
+   * Starts a fan-out pass at the end of this turn of the event loop (with whatever else arrives in it), or, when the
+   * previous pass ended less than its gap ago, at the end of that gap: min(maxPassGapMs, passGapFactor × the previous
+   * pass's cost) after it ended.
    */
   private schedule(): void {
     if (this.passing || this.closed) return;
     const run = () => void this.sweep();
-    const wait = this.lastPassAt + this.options.minPassMs - performance.now();
+    const { maxPassGapMs, passGapFactor } = this.options;
+    const gap = Math.min(maxPassGapMs, this.lastPassCost * passGapFactor);
+    const wait = this.lastPassEnd + gap - performance.now();
     if (wait > 0) {
       const timer = setTimeout(run, wait);
       this.passing = () => clearTimeout(timer);
@@ -404,10 +421,11 @@ export class LiveHub {
    * slices (so database answers, e.g. a writer holding the head lock, are not kept waiting behind thousands of
    * socket writes). Each live subscriber gets, in one write, every delta of the log after its last position, so
    * deltas that arrive during the pass reach the subscribers it has not visited yet. At the end, the deltas every
-   * subscriber was offered leave the log; the others wait for the next pass. One pass at a time.
+   * subscriber was offered leave the log; the others wait for the next pass. One pass at a time; its cost (the time
+   * spent in its slices) and end time set when the next may start.
    */
   private async sweep(): Promise<void> {
-    this.lastPassAt = performance.now();
+    let cost = 0;
     try {
       for (const [region, log] of [...this.logs]) {
         const offered = new Set(log.deltas);
@@ -417,7 +435,12 @@ export class LiveHub {
           for (let i = 0; i < list.length; i += this.options.fanOutSlice) {
             if (i > 0) await new Promise((resolve) => setImmediate(resolve));
             if (this.closed) return;
-            this.visit(list, i, Math.min(list.length, i + this.options.fanOutSlice), log);
+            const t0 = performance.now();
+            try {
+              this.visit(list, i, Math.min(list.length, i + this.options.fanOutSlice), log);
+            } finally {
+              cost += performance.now() - t0;
+            }
           }
         }
         log.drop(offered);
@@ -426,6 +449,8 @@ export class LiveHub {
     } catch (err) {
       this.logger.error({ component: 'live' }, `fanning deltas out failed: ${errorMessage(err)}`);
     } finally {
+      this.lastPassCost = cost;
+      this.lastPassEnd = performance.now();
       this.passing = undefined;
       if (this.logs.size && !this.closed) this.schedule();
     }
