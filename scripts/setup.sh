@@ -69,20 +69,30 @@ if [[ ! -f $stamp ]] || [[ -n "$(find cli core pipeline serve jobs tsconfig.json
   touch "$stamp"
 fi
 
-# the tiler's gzip (native/deflate.c → build/native/deflate.node): a Node-API binding to libdeflate, compiled
-# against the installed Node's own headers. Without it the tiler still works, compressing with zlib (slower).
-addon=build/native/deflate.node
-if [[ ! -f $addon || native/deflate.c -nt $addon ]]; then
-  if [[ -f $nodedir/include/node/node_api.h && -f /usr/include/libdeflate.h ]] && command -v gcc >/dev/null; then
-    echo "setup: building the native gzip (libdeflate) → $addon"
+# the tiler's native addons (native/<name>.c → build/native/<name>.node), compiled against the installed Node's
+# own headers; each is optional and the tiler says what it does without one.
+#   build_addon NAME WHAT REQUIRED-HEADER FALLBACK LINK-FLAGS…
+build_addon() {
+  local name=$1 what=$2 header=$3 fallback=$4
+  shift 4
+  local out=build/native/$name.node
+  [[ -f $out && ! native/$name.c -nt $out ]] && return 0
+  if [[ -f $nodedir/include/node/node_api.h && ( -z $header || -f $header ) ]] && command -v gcc >/dev/null; then
+    echo "setup: building the $what → $out"
     mkdir -p build/native
-    gcc -O2 -Wall -fPIC -shared -I"$nodedir/include/node" native/deflate.c -ldeflate -o "$addon.tmp"
-    mv "$addon.tmp" "$addon"
+    gcc -O2 -Wall -fPIC -shared -I"$nodedir/include/node" "native/$name.c" "$@" -o "$out.tmp"
+    mv "$out.tmp" "$out"
   else
-    echo "setup: cannot build $addon (needs gcc, libdeflate-dev and Node's headers in $nodedir/include/node);" \
-      "tiles will be compressed with zlib instead" >&2
+    echo "setup: cannot build $out (needs gcc${header:+, $header} and Node's headers in $nodedir/include/node);" \
+      "$fallback" >&2
   fi
-fi
+}
+# the tiles' gzip: a binding to libdeflate (Debian's libdeflate-dev); without it zlib compresses them (slower)
+build_addon deflate 'native gzip (libdeflate)' /usr/include/libdeflate.h \
+  'tiles will be compressed with zlib instead' -ldeflate
+# plain point features of GeoJSON lines scanned without a JavaScript object each; without it JSON.parse reads
+# every line (slower, the same archive)
+build_addon geojson 'native point scanner' '' 'the tiler will parse every line in JavaScript instead' -lm
 
 # the map labels' SDF glyphs (build/glyphs, served under /fonts/): built when missing or when their builder changed
 glyphs=build/glyphs/manifest.json

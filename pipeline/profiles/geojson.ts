@@ -39,6 +39,14 @@ export function createProfile(options: unknown): Profile {
         },
       ];
     },
+    // what map() gives a point, for the engine's scanned points (it must stay the same as above)
+    points: {
+      layer: (source) => opts.layer ?? source ?? 'features',
+      minzoom: (lon, lat) =>
+        rate > 1 ? Math.max(opts.minzoom, thinnedMinzoom([lon, lat], base, logRate)) : opts.minzoom,
+      maxzoom: opts.maxzoom,
+      id: (raw) => (Number.isNaN(raw) ? undefined : featureId(raw)),
+    },
   };
 }
 

@@ -6,43 +6,24 @@
 // of a few hundred bytes costs more than the compression); each tile is then byte-identical to
 // `gzipSync(tile, { level })` (a test checks it). Either way the bytes depend only on the tile, the level and the
 // compressor (`gzipBackend`), so a build is reproducible on one installation.
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { constants, createGzip, gzipSync, type Gzip } from 'node:zlib';
+import { loadAddon } from './native.js';
 
 interface Deflate {
   gzip(input: Uint8Array, level: number): Uint8Array;
   version: string;
 }
 
-/** The addon's place from this module's source (pipeline/tiler) and from its build (build/pipeline/tiler). */
-const ADDON_PATHS = ['../../build/native/deflate.node', '../../native/deflate.node'];
-
-let deflate: Deflate | null | undefined;
-let loadError = '';
+const addon = () => loadAddon<Deflate>('deflate', 'gcc and libdeflate-dev');
 
 /** The libdeflate binding, or null when it is not built (the reason in `nativeGzipError()`). */
 export function nativeDeflate(): Deflate | null {
-  if (deflate !== undefined) return deflate;
-  deflate = null;
-  const path = ADDON_PATHS.map((p) => new URL(p, import.meta.url).pathname).find((p) => existsSync(p));
-  if (!path) {
-    loadError =
-      'build/native/deflate.node is not built (scripts/setup.sh builds it; it needs libdeflate-dev)';
-    return deflate;
-  }
-  try {
-    deflate = createRequire(import.meta.url)(path) as Deflate;
-  } catch (err) {
-    loadError = `${path} does not load: ${(err as Error).message}`;
-  }
-  return deflate;
+  return addon().module;
 }
 
 /** Why the native binding is not used ('' when it is). */
 export function nativeGzipError(): string {
-  nativeDeflate();
-  return loadError;
+  return addon().error;
 }
 
 /** The compressor tiles get: 'libdeflate <version>' or 'zlib <version>'. */

@@ -1,4 +1,5 @@
 // Map stage (runs in worker threads): source features → profile → per zoom: tile → encode geometry → records.
+import { isAscii } from 'node:buffer';
 import { encodeGeometry } from '../mvt/encode.js';
 import { zxyToTileId } from '../pmtiles/tileid.js';
 import { layerNameBytes, RecordWriter, type RecordBatch } from './records.js';
@@ -9,8 +10,9 @@ import {
   tileAtZoom,
   type TilingOptions,
 } from './tile-feature.js';
+import { nativeScanner } from './native-points.js';
 import { projectX, projectY, worldToTile } from './project.js';
-import type { LayerFeature, Profile, SourceFeature } from './types.js';
+import type { LayerFeature, PointProfile, Profile, SourceFeature } from './types.js';
 
 export interface LayerStats {
   count: number;
@@ -105,7 +107,9 @@ export class Mapper {
       this.out.feature(seq, lf.sortKey ?? 0, layerNameBytes(lf.layer), lf.id, lf.properties);
       const g0 = lf.geometry;
       if (g0 && g0.type === 'Point') {
-        this.addPoint(stats, g0.coordinates, zmin, zmax, where);
+        const p = g0.coordinates;
+        this.checkPoint(p, where);
+        this.addPoint(stats, p[0]!, p[1]!, zmin, zmax);
         continue;
       }
       let projected;
@@ -134,16 +138,19 @@ export class Mapper {
     }
   }
 
-  /** The common case, a single point, without the general clip path: the tiles whose buffered area holds it. */
-  private addPoint(stats: LayerStats, p: number[], zmin: number, zmax: number, where: () => string): void {
+  private checkPoint(p: number[], where: () => string): void {
     try {
       checkPosition(p);
     } catch (err) {
       throw new InputError(`${this.origin.input} ${where()}: ${(err as Error).message}`);
     }
+  }
+
+  /** The common case, a single point, without the general clip path: the tiles whose buffered area holds it. */
+  private addPoint(stats: LayerStats, lon: number, lat: number, zmin: number, zmax: number): void {
     stats.count++;
-    const wx = projectX(p[0]!);
-    const wy = projectY(p[1]!);
+    const wx = projectX(lon);
+    const wy = projectY(lat);
     const w = this.world;
     if (wx < w[0]) w[0] = wx;
     if (wy < w[1]) w[1] = wy;
@@ -175,10 +182,7 @@ export class Mapper {
   }
 
   private stats(lf: LayerFeature, zmin: number, zmax: number): LayerStats {
-    let stats = this.layers[lf.layer];
-    if (!stats) this.layers[lf.layer] = stats = { count: 0, minzoom: zmin, maxzoom: zmax, fields: {} };
-    if (zmin < stats.minzoom) stats.minzoom = zmin;
-    if (zmax > stats.maxzoom) stats.maxzoom = zmax;
+    const stats = this.layerStats(lf.layer, zmin, zmax);
     const fields = stats.fields;
     for (const k in lf.properties) {
       const t = typeName(lf.properties[k]);
@@ -186,6 +190,55 @@ export class Mapper {
       if (prev !== t) fields[k] = prev === undefined ? t : 'Mixed';
     }
     return stats;
+  }
+
+  private layerStats(layer: string, zmin: number, zmax: number): LayerStats {
+    let stats = this.layers[layer];
+    if (!stats) this.layers[layer] = stats = { count: 0, minzoom: zmin, maxzoom: zmax, fields: {} };
+    if (zmin < stats.minzoom) stats.minzoom = zmin;
+    if (zmax > stats.maxzoom) stats.maxzoom = zmax;
+    return stats;
+  }
+
+  /**
+   * A point Feature scanned by native/geojson.c (properties already encoded, `props[start .. end)`), mapped as
+   * add() would map it through the profile's `points` (the same records and statistics, no object made).
+   * `fields` is its properties' [key, type, key, type, …]; `fieldsDone` says they were counted for this layer
+   * already. Returns whether they are now (false when the point is outside the zooms written).
+   */
+  addScanned(
+    points: PointProfile,
+    seq: number,
+    where: () => string,
+    lon: number,
+    lat: number,
+    rawId: number,
+    props: Uint8Array,
+    start: number,
+    end: number,
+    fields: string[],
+    fieldsDone: boolean,
+  ): boolean {
+    const { ctx, origin } = this;
+    this.features++;
+    const zmin = Math.max(ctx.minzoom, points.minzoom(lon, lat));
+    const zmax = Math.min(ctx.maxzoom, points.maxzoom);
+    if (zmin > zmax) return fieldsDone;
+    const layer = points.layer(origin.source);
+    const stats = this.layerStats(layer, zmin, zmax);
+    if (!fieldsDone) {
+      const f = stats.fields;
+      for (let i = 0; i < fields.length; i += 2) {
+        const k = fields[i]!;
+        const t = fields[i + 1]!;
+        const prev = f[k];
+        if (prev !== t) f[k] = prev === undefined ? t : 'Mixed';
+      }
+    }
+    this.out.featureEncoded(seq, 0, layerNameBytes(layer), points.id(rawId), props, start, end);
+    if (!(lon >= -180 && lon <= 180 && lat >= -90 && lat <= 90)) this.checkPoint([lon, lat], where);
+    this.addPoint(stats, lon, lat, zmin, zmax);
+    return true;
   }
 
   finish(): MapResult {
@@ -225,27 +278,96 @@ export function forEachNdjson(
   while (start < text.length) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
-    let s = start;
-    // skip RS (0x1e) and whitespace
-    while (s < end && (text.charCodeAt(s) === 0x1e || text.charCodeAt(s) <= 0x20)) s++;
-    if (s < end) {
-      let obj: unknown;
-      try {
-        obj = JSON.parse(text.slice(s, end));
-      } catch (err) {
-        throw new InputError(`${input} line ${line}: invalid JSON (${(err as Error).message})`);
-      }
-      let features: SourceFeature[];
-      try {
-        features = toFeatures(obj);
-      } catch (err) {
-        throw new InputError(`${input} line ${line}: ${(err as Error).message}`);
-      }
-      for (const f of features) fn(f, line);
-    }
+    parseLine(text, start, end, input, line, fn);
     start = end + 1;
     line++;
   }
+}
+
+/** The features of one line, text[start .. end) (RS and whitespace before it skipped; a blank line has none). */
+function parseLine(
+  text: string,
+  start: number,
+  end: number,
+  input: string,
+  line: number,
+  fn: (f: SourceFeature, line: number) => void,
+): void {
+  let s = start;
+  while (s < end && (text.charCodeAt(s) === 0x1e || text.charCodeAt(s) <= 0x20)) s++;
+  if (s === end) return;
+  let obj: unknown;
+  try {
+    obj = JSON.parse(text.slice(s, end));
+  } catch (err) {
+    throw new InputError(`${input} line ${line}: invalid JSON (${(err as Error).message})`);
+  }
+  let features: SourceFeature[];
+  try {
+    features = toFeatures(obj);
+  } catch (err) {
+    throw new InputError(`${input} line ${line}: ${(err as Error).message}`);
+  }
+  for (const f of features) fn(f, line);
+}
+
+const utf8 = new TextDecoder();
+const utf8KeepBom = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/** UTF-8 bytes → string; ASCII (most GeoJSON) is copied byte for byte, which is several times faster than decoding. */
+export function decodeText(bytes: Uint8Array): string {
+  if (isAscii(bytes)) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  return utf8.decode(bytes);
+}
+
+/**
+ * Maps a chunk of newline-delimited GeoJSON given as bytes: when native/geojson.c is built and the profile maps
+ * points (`profile.points`), plain point Features go from the native scan straight to records, and every other line
+ * is parsed here as mapNdjson parses it; otherwise the whole chunk goes through mapNdjson. Either way the records,
+ * statistics and errors are the same.
+ */
+export function mapNdjsonBytes(
+  ctx: MapContext,
+  bytes: Uint8Array,
+  origin: { input: string; source: string; firstLine: number; firstSeq: number },
+): MapResult {
+  const points = ctx.profile.points;
+  const scanner = points && nativeScanner();
+  if (!points || !scanner) return mapNdjson(ctx, decodeText(bytes), origin);
+  const { items, props, signatures } = scanner.scanPoints(bytes);
+  const size = scanner.ITEM_SIZE;
+  const counted = new Array<boolean>(signatures.length).fill(false);
+  const m = new Mapper(ctx, origin);
+  let seq = origin.firstSeq;
+  for (let k = 0; k < items.length; k += size) {
+    const line = origin.firstLine + items[k + 1]!;
+    const where = () => `line ${line}`;
+    if (items[k] === 1) {
+      const sig = items[k + 7]!;
+      counted[sig] = m.addScanned(
+        points,
+        seq++,
+        where,
+        items[k + 2]!,
+        items[k + 3]!,
+        items[k + 4]!,
+        props,
+        items[k + 5]!,
+        items[k + 6]!,
+        signatures[sig]!,
+        counted[sig]!,
+      );
+      continue;
+    }
+    // a line the scan left alone, decoded by itself as the chunk would be (a BOM dropped only at its start)
+    const start = items[k + 2]!;
+    const lineBytes = bytes.subarray(start, items[k + 3]!);
+    const text = isAscii(lineBytes)
+      ? Buffer.from(lineBytes.buffer, lineBytes.byteOffset, lineBytes.byteLength).toString('latin1')
+      : (start === 0 ? utf8 : utf8KeepBom).decode(lineBytes);
+    parseLine(text, 0, text.length, origin.input, line, (f) => m.add(f, seq++, where));
+  }
+  return m.finish();
 }
 
 /** A GeoJSON object → features: a Feature, a FeatureCollection, or a bare geometry. Null geometries are skipped. */

@@ -49,6 +49,23 @@ export interface VectorLayerSpec {
 export interface Profile {
   name: string;
   map(feature: SourceFeature, source?: string): LayerFeature[];
+  /**
+   * Optional: lets the engine map plain point features without making them objects (native/geojson.c scans them).
+   * A profile offers it only when, for any Feature whose geometry is a Point and whose properties are strings,
+   * numbers, booleans or nulls, map() returns exactly one layer feature: that point, the properties without the
+   * nulls, and the layer, zooms and id these give.
+   */
+  points?: PointProfile;
+}
+
+export interface PointProfile {
+  /** the layer of the points of input `source` */
+  layer(source: string | undefined): string;
+  /** the zoom range of a point at (lon, lat) */
+  minzoom(lon: number, lat: number): number;
+  maxzoom: number;
+  /** the tile feature id of a numeric id (NaN: none given; a string of 1–15 digits comes as its number) */
+  id(raw: number): number | undefined;
 }
 
 /**

@@ -1,10 +1,9 @@
 // Worker thread of the tiling engine: runs the map stage (parse, profile, tile) and the encode stage (assemble,
 // compress) on batches the main thread hands it.
-import { isAscii } from 'node:buffer';
 import { parentPort } from 'node:worker_threads';
 import { ByteReader } from './bytes.js';
 import { assembleTile, type AssembleOptions } from './assemble.js';
-import { mapFeatures, mapNdjson, type MapContext, type MapResult } from './map-stage.js';
+import { mapFeatures, mapNdjsonBytes, type MapContext, type MapResult } from './map-stage.js';
 import { RecordTable } from './records.js';
 import type { TilingOptions } from './tile-feature.js';
 import type { ProfileModule, ProfileRef, SourceFeature } from './types.js';
@@ -41,14 +40,7 @@ export interface EncodeResult {
 }
 
 let ctx: MapContext | undefined;
-const utf8 = new TextDecoder();
 let assembleOptions: AssembleOptions | undefined;
-
-/** UTF-8 bytes → string; ASCII (most GeoJSON) is copied byte for byte, which is several times faster than decoding. */
-function decodeText(bytes: Uint8Array): string {
-  if (isAscii(bytes)) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-  return utf8.decode(bytes);
-}
 
 async function handle(msg: WorkerRequest): Promise<{ result: unknown; transfer: ArrayBuffer[] }> {
   switch (msg.kind) {
@@ -65,7 +57,7 @@ async function handle(msg: WorkerRequest): Promise<{ result: unknown; transfer: 
       return { result: true, transfer: [] };
     }
     case 'ndjson': {
-      return mapped(mapNdjson(ctx!, decodeText(msg.bytes), msg));
+      return mapped(mapNdjsonBytes(ctx!, msg.bytes, msg));
     }
     case 'features': {
       const r = mapFeatures(ctx!, msg.features, {

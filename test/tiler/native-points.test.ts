@@ -1,0 +1,233 @@
+// The native point scanner (native/geojson.c, built by scripts/setup.sh) against the JavaScript map stage it
+// short-cuts: for varied newline-delimited GeoJSON (every kind of property value, escapes, non-ASCII text, ids,
+// member orders, foreign members, and the lines it must leave alone) the map stage gives the same records,
+// statistics and errors with the scanner as without it, and the scanner takes the lines it is meant to take.
+import { afterEach, describe, expect, it } from 'vitest';
+import { createProfile } from '../../pipeline/profiles/geojson.js';
+import { mapNdjsonBytes, type MapContext } from '../../pipeline/tiler/map-stage.js';
+import { nativeScanner, nativeScannerError } from '../../pipeline/tiler/native-points.js';
+import { DEFAULT_TILING } from '../../pipeline/tiler/tile-feature.js';
+import { random } from '../helpers/random.js';
+
+const encoder = new TextEncoder();
+
+function context(options: Record<string, unknown> = {}): MapContext {
+  return {
+    profile: createProfile({ minzoom: 0, maxzoom: 14, ...options }),
+    tiling: { ...DEFAULT_TILING },
+    minzoom: 0,
+    maxzoom: 14,
+  };
+}
+
+const origin = { input: 'test.geojsonl', source: 'test', firstLine: 5, firstSeq: 100 };
+
+/** The map stage's result with and without the scanner (WEFT_NATIVE_POINTS=0 switches it off). */
+function both(text: string | Uint8Array, ctx = context()) {
+  const bytes = typeof text === 'string' ? encoder.encode(text) : text;
+  const run = () => {
+    try {
+      const r = mapNdjsonBytes(ctx, bytes, origin);
+      return { ...r, batch: { ...r.batch, bytes: [...r.batch.bytes] } };
+    } catch (err) {
+      return { error: (err as Error).message };
+    }
+  };
+  const native = run();
+  process.env.WEFT_NATIVE_POINTS = '0';
+  const js = run();
+  delete process.env.WEFT_NATIVE_POINTS;
+  return { native, js };
+}
+
+/** How many of the lines the scanner takes itself. */
+function taken(text: string): number {
+  const { items } = nativeScanner()!.scanPoints(encoder.encode(text));
+  let n = 0;
+  for (let k = 0; k < items.length; k += nativeScanner()!.ITEM_SIZE) if (items[k] === 1) n++;
+  return n;
+}
+
+const point = (props: string, extra = '', coords = '[7.42, 43.73]') =>
+  `{"type":"Feature"${extra},"geometry":{"type":"Point","coordinates":${coords}},"properties":${props}}`;
+
+/** Property values of every kind the scanner encodes itself, as JSON text. */
+const VALUES = [
+  '"plain"',
+  '""',
+  '"caf\\u00e9 \\"quoted\\" back\\\\slash \\/ \\b\\f\\n\\r\\t"',
+  '"😀 \\ud83d\\ude00 Zürich 東京"',
+  '"nul\\u0000byte"',
+  '0',
+  '-0',
+  '1',
+  '127',
+  '128',
+  '300',
+  '-1',
+  '-4503599627370496',
+  '-4503599627370497',
+  '9007199254740991',
+  '9007199254740992',
+  '1e21',
+  '0.5',
+  '-0.25',
+  '0.1',
+  '3.4028234663852886e38',
+  '1.5e-7',
+  '2E3',
+  '123456789.125',
+  'true',
+  'false',
+  'null',
+];
+
+function variedLines(rnd: () => number, n: number): string[] {
+  const keys = ['kind', 'name', 'rank', 'größe', 'k\\u00e9y', 'empty', 'x'];
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const count = Math.floor(rnd() * 5);
+    const used = new Set<string>();
+    const members: string[] = [];
+    for (let j = 0; j < count; j++) {
+      const k = keys[Math.floor(rnd() * keys.length)]!;
+      if (used.has(k)) continue;
+      used.add(k);
+      members.push(`"${k}":${VALUES[Math.floor(rnd() * VALUES.length)]!}`);
+    }
+    const props = rnd() < 0.1 ? 'null' : `{${members.join(',')}}`;
+    const ids = [
+      '',
+      ',"id":7',
+      ',"id":"42"',
+      ',"id":"0042"',
+      ',"id":"abc"',
+      ',"id":-3',
+      ',"id":1.5',
+      ',"id":1e300',
+    ];
+    const id = ids[Math.floor(rnd() * ids.length)]!;
+    const lon = (rnd() * 360 - 180).toFixed(Math.floor(rnd() * 9));
+    const lat = (rnd() * 170 - 85).toFixed(Math.floor(rnd() * 9));
+    const r = rnd();
+    if (r < 0.1)
+      lines.push(
+        `{"properties":${props}${id},"geometry":{"coordinates":[${lon},${lat},12.5],"type":"Point"},"type":"Feature"}`,
+      );
+    else if (r < 0.15)
+      lines.push(
+        `  { "type" : "Feature" , "bbox" : [1, 2, 3, {"a": [null]}] , "geometry" : { "type" : "Point" , "coordinates" : [ ${lon} , ${lat} ] } , "properties" : ${props} }\r`,
+      );
+    else lines.push(point(props, id, `[${lon},${lat}]`));
+  }
+  return lines;
+}
+
+/** Lines the scanner must leave to JavaScript (which maps them, or refuses them with its own error). */
+const LEFT_ALONE = [
+  point('{"nested":{"a":1}}'),
+  point('{"list":[1,2]}'),
+  point('{"12":"index-like key","b":1}'),
+  point('{"__proto__":"x","b":1}'),
+  point('{"a":1,"a":2}'),
+  point('{"a":null,"a":2}'),
+  point('{"big":1e999}'),
+  point('{"lone":"\\ud800"}'),
+  point('{}', ',"id":null'),
+  point('{}', ',"id":{"x":1}'),
+  '{"type":"Feature","geometry":{"type":"Point","coordinates":[1,2],"bbox":[1,2,1,2]},"properties":{}}',
+  '{"type":"Feature","geometry":null,"properties":{"a":1}}',
+  '{"type":"Feature","geometry":{"type":"MultiPoint","coordinates":[[1,2],[3,4]]},"properties":{"a":1}}',
+  '{"type":"Feature","geometry":{"type":"LineString","coordinates":[[1,2],[3,4]]},"properties":{"a":"line"}}',
+  '{"type":"FeatureCollection","features":[' + point('{"in":"collection"}') + ',' + point('{"n":2}') + ']}',
+  '{"type":"Point","coordinates":[5,6]}',
+];
+
+describe('the native point scanner', () => {
+  afterEach(() => {
+    delete process.env.WEFT_NATIVE_POINTS;
+  });
+
+  it('is built and used (scripts/setup.sh compiles native/geojson.c)', () => {
+    expect(nativeScannerError()).toBe('');
+    expect(taken(point('{"a":1}'))).toBe(1);
+  });
+
+  it('gives the same records and statistics as JSON.parse for varied point lines', () => {
+    const rnd = random('native points');
+    const lines = variedLines(rnd, 3000);
+    expect(taken(lines.join('\n'))).toBe(lines.length);
+    // with blank lines, record separators (GeoJSONSeq) and a trailing newline in between
+    const text =
+      lines.map((l, i) => (i % 97 === 0 ? `\n${l}` : i % 89 === 0 ? `\u001e${l}` : l)).join('\n') + '\n';
+    const { native, js } = both(text);
+    expect('error' in js).toBe(false);
+    expect(native).toEqual(js);
+  });
+
+  it('leaves every other line to JavaScript and still gives the same result', () => {
+    const lines = [point('{"first":true}'), ...LEFT_ALONE, point('{"last":1}')];
+    expect(taken(lines.join('\n'))).toBe(2);
+    for (const line of LEFT_ALONE) expect(taken(line), line).toBe(0);
+    const { native, js } = both(lines.join('\n'));
+    expect('error' in js).toBe(false);
+    expect(native).toEqual(js);
+  });
+
+  it('handles non-ASCII and invalid UTF-8 as the JavaScript decoder does, and a BOM only at the start', () => {
+    const bom = [0xef, 0xbb, 0xbf];
+    const good = [...encoder.encode(point('{"name":"Ø São Paulo"}')), 10];
+    const invalid = [...encoder.encode(point('{"name":"bad ')), 0xff, 0xc3, ...encoder.encode('"}'), 10];
+    for (const bytes of [
+      [...bom, ...good, ...good],
+      [...good, ...invalid, ...good],
+      [...invalid, ...bom, ...good],
+    ]) {
+      const { native, js } = both(new Uint8Array(bytes));
+      expect(native).toEqual(js);
+    }
+  });
+
+  it('gives the same errors, naming the same lines', () => {
+    const cases = [
+      [point('{"a":1}'), point('{"a":1}', '', '[200, 10]')],
+      [point('{"a":1}'), point('{"a":1}', '', '[10, -95.5]')],
+      [
+        point('{"a":1}'),
+        '{"type":"Feature","geometry":{"type":"Point","coordinates":[1,2]},"properties":{"a":01}}',
+      ],
+      [point('{"a":1}'), point('{"a":1,}')],
+      [point('{"a":1}'), point('{"a":1}') + ' trailing'],
+      [point('{"a":1}'), point('{"a":"tab\there"}')],
+      [
+        point('{"a":1}'),
+        '{"type":"Feature","geometry":{"type":"Point","coordinates":["1",2]},"properties":{}}',
+      ],
+      [point('{"a":1}'), '{"type":"Feature","geometry":{"type":"Point","coordinates":[1]},"properties":{}}'],
+      [
+        point('{"a":1}'),
+        '{"type":"Feature","geometry":{"type":"Point","coordinates":[1,2]},"properties":[1]}',
+      ],
+    ];
+    for (const lines of cases) {
+      const { native, js } = both(lines.join('\n'));
+      expect('error' in js, lines[1]).toBe(true);
+      expect(native, lines[1]).toEqual(js);
+    }
+  });
+
+  it('follows the profile: its layer, drop rate and zooms', () => {
+    const rnd = random('profile');
+    const text = variedLines(rnd, 500).join('\n');
+    for (const options of [
+      { layer: 'pois' },
+      { dropRate: 1 },
+      { baseZoom: 10 },
+      { baseZoom: 20 },
+      { minzoom: 3 },
+    ]) {
+      const { native, js } = both(text, context(options));
+      expect(native, JSON.stringify(options)).toEqual(js);
+    }
+  });
+});
