@@ -1,7 +1,8 @@
 // `make bench-tiles`: tiles a large generated input (1 M points, 100 k lines and polygons) at z0–14 with the built
 // CLI, three runs, and prints features/s, tiles/s, CPU seconds, peak memory and the time per stage (median run).
-// Then it measures the floor no tiler in Node can go under on this input: JSON.parse of every line and gzip of every
-// tile written, each on one core, and the features/s that floor alone would allow on this machine's cores.
+// Then it measures the floor of reading and compressing this input: the native scan of every line (it takes the
+// plain points; native/geojson.c), JSON.parse of the lines it leaves and gzip of every tile written, each on one
+// core, and the features/s that floor alone would allow on this machine's cores.
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { gunzipSync } from 'node:zlib';
@@ -10,6 +11,7 @@ import { timed } from './timed.js';
 import { PMTilesReader, fileSource } from '../pipeline/pmtiles/reader.js';
 import { tileIdToZxy } from '../pipeline/pmtiles/tileid.js';
 import { TileGzip, gzipBackend } from '../pipeline/tiler/gzip.js';
+import { nativeScanner, nativeScannerError } from '../pipeline/tiler/native-points.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const out = `${root}bench/out`;
@@ -33,6 +35,7 @@ interface Run {
     bytes: number;
     peakRssMiB: number;
     gzip: string;
+    scannedPoints: number;
     stages: { stage: string; seconds: number; perSecond: number; unit: string }[];
   };
 }
@@ -75,6 +78,10 @@ console.log(
   `tiles: ${s.tiles}, tiles/s: ${Math.round(s.tiles / median.wall)}, archive tile bytes: ${s.bytes}`,
 );
 console.log(`peak RSS: ${s.peakRssMiB} MiB; tiles gzipped by ${s.gzip}`);
+console.log(
+  `point features read by the native scanner: ${s.scannedPoints} of ${s.features}` +
+    (s.scannedPoints ? '' : ` (${nativeScannerError() || 'none in the input'})`),
+);
 for (const st of s.stages)
   console.log(`  stage ${st.stage}: ${st.seconds.toFixed(2)} s (${st.perSecond} ${st.unit}/s)`);
 console.log(
@@ -86,20 +93,38 @@ const cpuSeconds = (since: NodeJS.CpuUsage): number => {
   const u = process.cpuUsage(since);
   return (u.user + u.system) / 1e6;
 };
+// reading: the native scan of every line (it takes the plain points), then JSON.parse of the lines it leaves
+const inputBytes = readFileSync(input);
+const scanner = nativeScanner();
 let c0 = process.cpuUsage();
-let parsed = 0;
-{
-  const text = readFileSync(input, 'latin1'); // the generator writes ASCII
-  for (let start = 0; start < text.length;) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    if (end > start) {
-      JSON.parse(text.slice(start, end));
-      parsed++;
+const rest: [number, number][] = [];
+/** lines read (by the scanner, or split here without it) */
+let scannedLines = 0;
+const CHUNK = 4 << 20;
+for (let from = 0; from < inputBytes.length;) {
+  let to = Math.min(inputBytes.length, from + CHUNK);
+  if (to < inputBytes.length) to = inputBytes.indexOf(10, to) + 1 || inputBytes.length;
+  const chunk = inputBytes.subarray(from, to);
+  if (scanner) {
+    const { items } = scanner.scanPoints(chunk);
+    for (let k = 0; k < items.length; k += scanner.ITEM_SIZE, scannedLines++)
+      if (items[k] === 0) rest.push([from + items[k + 2]!, from + items[k + 3]!]);
+  } else {
+    for (let start = 0; start < chunk.length;) {
+      let end = chunk.indexOf(10, start);
+      if (end < 0) end = chunk.length;
+      if (end > start) {
+        rest.push([from + start, from + end]);
+        scannedLines++;
+      }
+      start = end + 1;
     }
-    start = end + 1;
   }
+  from = to;
 }
+const scanCpu = scanner ? cpuSeconds(c0) : 0;
+c0 = process.cpuUsage();
+for (const [start, end] of rest) JSON.parse(inputBytes.toString('latin1', start, end)); // the generator writes ASCII
 const parseCpu = cpuSeconds(c0);
 const reader = await PMTilesReader.open(fileSource(`${out}/synthetic.pmtiles`));
 const raws: Uint8Array[] = [];
@@ -121,9 +146,11 @@ console.log(
     `zlib ${process.versions.zlib} ${gzipCpuOf('zlib').toFixed(2)} CPU-s`,
 );
 const cores = availableParallelism();
-const floor = parseCpu + gzipCpu;
+const floor = scanCpu + parseCpu + gzipCpu;
 console.log(
-  `floor: JSON.parse of ${parsed} lines ${parseCpu.toFixed(2)} CPU-s + gzip (${gzipBackend()}, level 6) of the ${raws.length} stored tiles ` +
+  `floor: ${scanner ? `native scan of ${scannedLines} lines ${scanCpu.toFixed(2)} CPU-s + ` : ''}` +
+    `JSON.parse of the ${rest.length} lines ${scanner ? 'it leaves' : ''} ${parseCpu.toFixed(2)} CPU-s + ` +
+    `gzip (${gzipBackend()}, level 6) of the ${raws.length} stored tiles ` +
     `${gzipCpu.toFixed(2)} CPU-s = ${floor.toFixed(2)} CPU-s, ${((100 * floor) / median.cpu).toFixed(0)} % of the run's CPU; ` +
     `on ${cores} cores that alone allows at most ${Math.round((s.features * cores) / floor)} features/s`,
 );

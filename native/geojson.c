@@ -206,25 +206,51 @@ static int parse_string(cur_t *c, bytes_t *out) {
   }
 }
 
-/** A JSON number at the cursor (strict grammar), converted correctly rounded like JSON.parse. */
+static const double POW10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/**
+ * A JSON number at the cursor (strict grammar), correctly rounded like JSON.parse: when its digits make an integer
+ * m ≤ 2^53 and its decimal exponent k is within ±22, m and 10^|k| are exact doubles and one IEEE multiplication or
+ * division rounds correctly (Clinger's fast path); anything else goes to strtod.
+ */
 static int parse_number(cur_t *c, double *out) {
   const uint8_t *s = c->p, *p = c->p, *e = c->end;
-  if (p < e && *p == '-') p++;
+  int negative = 0;
+  uint64_t m = 0;
+  int digits = 0, scale = 0;
+  if (p < e && *p == '-') {
+    negative = 1;
+    p++;
+  }
   if (p >= e) return 0;
   if (*p == '0') p++;
   else if (*p >= '1' && *p <= '9')
-    while (p < e && *p >= '0' && *p <= '9') p++;
+    for (; p < e && *p >= '0' && *p <= '9'; p++, digits++)
+      if (digits < 19) m = m * 10 + (*p - '0');
+      else scale++;
   else return 0;
   if (p < e && *p == '.') {
     p++;
     if (p >= e || *p < '0' || *p > '9') return 0;
-    while (p < e && *p >= '0' && *p <= '9') p++;
+    for (; p < e && *p >= '0' && *p <= '9'; p++)
+      if (digits < 19 && (m || *p != '0' ? ++digits : 1)) m = m * 10 + (*p - '0'), scale--;
   }
+  int exp = 0, exp_negative = 0, exp_digits = 0;
   if (p < e && (*p == 'e' || *p == 'E')) {
     p++;
-    if (p < e && (*p == '+' || *p == '-')) p++;
+    if (p < e && (*p == '+' || *p == '-')) exp_negative = *p++ == '-';
     if (p >= e || *p < '0' || *p > '9') return 0;
-    while (p < e && *p >= '0' && *p <= '9') p++;
+    for (; p < e && *p >= '0' && *p <= '9'; p++, exp_digits++)
+      if (exp < 100000) exp = exp * 10 + (*p - '0');
+  }
+  c->p = p;
+  int k = scale + (exp_negative ? -exp : exp);
+  if (digits < 19 && m <= (1ULL << 53) && k >= -22 && k <= 22) {
+    double v = (double)m;
+    v = k < 0 ? v / POW10[-k] : v * POW10[k];
+    *out = negative ? -v : v;
+    return 1;
   }
   char tmp[128];
   size_t n = p - s;
@@ -232,7 +258,6 @@ static int parse_number(cur_t *c, double *out) {
   memcpy(tmp, s, n);
   tmp[n] = 0;
   *out = strtod(tmp, NULL);
-  c->p = p;
   return 1;
 }
 
@@ -531,7 +556,19 @@ static napi_value fail(napi_env env, const char *code, const char *message) {
   return NULL;
 }
 
-static void free_scan(scan_t *s) {
+/* The buffers of a scan, kept from call to call by each thread that loads the addon (instance data): a chunk's
+   scan then writes into memory already mapped instead of fresh pages. */
+typedef struct {
+  scan_t s;
+  double *items;
+  size_t cap;
+} state_t;
+
+static void free_state(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  state_t *st = data;
+  scan_t *s = &st->s;
   free(s->props.data);
   free(s->entries.data);
   free(s->sig.data);
@@ -539,6 +576,8 @@ static void free_scan(scan_t *s) {
   free(s->scratch.data);
   free(s->sigs.text.data);
   free(s->sigs.starts);
+  free(st->items);
+  free(st);
 }
 
 static napi_value scan_points(napi_env env, napi_callback_info info) {
@@ -556,10 +595,14 @@ static napi_value scan_points(napi_env env, napi_callback_info info) {
     return fail(env, "ERR_INVALID_ARG", "scanPoints: chunk must be a Uint8Array");
   const uint8_t *bytes = data, *end = bytes + length;
 
-  scan_t s;
-  memset(&s, 0, sizeof s);
-  double *items = NULL;
-  size_t nitems = 0, cap = 0;
+  state_t *st;
+  if (napi_get_instance_data(env, (void **)&st) != napi_ok || !st) return fail(env, NULL, "scanPoints: not initialised");
+  scan_t *sp = &st->s;
+  sp->props.len = 0;
+  sp->sigs.text.len = 0;
+  sp->sigs.count = 0;
+  double *items = st->items;
+  size_t nitems = 0, cap = st->cap;
   size_t line = 0;
   const uint8_t *p = bytes;
   int ok = 1;
@@ -576,18 +619,19 @@ static napi_value scan_points(napi_env env, napi_callback_info info) {
           ok = 0;
           break;
         }
-        items = bigger;
+        items = st->items = bigger;
+        st->cap = cap;
       }
       double *it = items + nitems * ITEM_SIZE;
       cur_t c = {q, e};
       double lon = 0, lat = 0, id = NAN;
       long sig = 0;
-      size_t props_start = s.props.len;
-      if (parse_feature(&s, &c, &lon, &lat, &id, &sig)) {
+      size_t props_start = sp->props.len;
+      if (parse_feature(sp, &c, &lon, &lat, &id, &sig)) {
         it[0] = 1, it[1] = (double)line, it[2] = lon, it[3] = lat, it[4] = id;
-        it[5] = (double)props_start, it[6] = (double)s.props.len, it[7] = (double)sig;
+        it[5] = (double)props_start, it[6] = (double)sp->props.len, it[7] = (double)sig;
       } else {
-        s.props.len = props_start;
+        sp->props.len = props_start;
         it[0] = 0, it[1] = (double)line, it[2] = (double)(p - bytes), it[3] = (double)(e - bytes);
         it[4] = it[5] = it[6] = it[7] = 0;
       }
@@ -600,30 +644,26 @@ static napi_value scan_points(napi_env env, napi_callback_info info) {
   napi_value result = NULL, items_value, props_value, sigs_value, ab;
   void *abdata;
   if (!ok || napi_create_arraybuffer(env, nitems * ITEM_SIZE * sizeof(double), &abdata, &ab) != napi_ok) {
-    free(items);
-    free_scan(&s);
     return fail(env, "ERR_OUT_OF_MEMORY", "scanPoints: out of memory");
   }
   if (nitems) memcpy(abdata, items, nitems * ITEM_SIZE * sizeof(double));
-  free(items);
   napi_create_typedarray(env, napi_float64_array, nitems * ITEM_SIZE, ab, 0, &items_value);
-  napi_create_buffer_copy(env, s.props.len, s.props.len ? (void *)s.props.data : (void *)"", NULL, &props_value);
-  napi_create_array_with_length(env, s.sigs.count, &sigs_value);
-  for (size_t i = 0; i < s.sigs.count; i++) {
-    size_t a = s.sigs.starts[i], b = i + 1 < s.sigs.count ? s.sigs.starts[i + 1] : s.sigs.text.len;
+  napi_create_buffer_copy(env, sp->props.len, sp->props.len ? (void *)sp->props.data : (void *)"", NULL, &props_value);
+  napi_create_array_with_length(env, sp->sigs.count, &sigs_value);
+  for (size_t i = 0; i < sp->sigs.count; i++) {
+    size_t a = sp->sigs.starts[i], b = i + 1 < sp->sigs.count ? sp->sigs.starts[i + 1] : sp->sigs.text.len;
     napi_value list;
     napi_create_array(env, &list);
     uint32_t n = 0;
     for (size_t q = a; q < b;) {
-      size_t len = strnlen((const char *)s.sigs.text.data + q, b - q);
+      size_t len = strnlen((const char *)sp->sigs.text.data + q, b - q);
       napi_value str;
-      napi_create_string_utf8(env, (const char *)s.sigs.text.data + q, len, &str);
+      napi_create_string_utf8(env, (const char *)sp->sigs.text.data + q, len, &str);
       napi_set_element(env, list, n++, str);
       q += len + 1;
     }
     napi_set_element(env, sigs_value, (uint32_t)i, list);
   }
-  free_scan(&s);
   napi_create_object(env, &result);
   napi_set_named_property(env, result, "items", items_value);
   napi_set_named_property(env, result, "props", props_value);
@@ -632,6 +672,11 @@ static napi_value scan_points(napi_env env, napi_callback_info info) {
 }
 
 NAPI_MODULE_INIT() {
+  state_t *st = calloc(1, sizeof(state_t));
+  if (!st || napi_set_instance_data(env, st, free_state, NULL) != napi_ok) {
+    free(st);
+    return fail(env, "ERR_OUT_OF_MEMORY", "geojson: out of memory");
+  }
   napi_value fn, size;
   napi_create_function(env, "scanPoints", NAPI_AUTO_LENGTH, scan_points, NULL, &fn);
   napi_set_named_property(env, exports, "scanPoints", fn);

@@ -61,6 +61,8 @@ export interface EngineStats {
   bytes: number;
   /** what compressed the tiles: 'libdeflate <version>' or, without the native binding, 'zlib <version>' */
   gzip: string;
+  /** point features read by the native scanner (native/geojson.c) instead of JSON.parse */
+  scannedPoints: number;
   stages: StageStats[];
   peakRssMiB: number;
   seconds: number;
@@ -105,6 +107,7 @@ export async function runEngine(
     const layers: Record<string, LayerStats> = {};
     const world: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
     let features = 0;
+    let scannedPoints = 0;
     let records = 0;
     const inFlight = new Set<Promise<void>>();
     let chunkIndex = 0;
@@ -119,6 +122,7 @@ export async function runEngine(
         inMemory = 0;
       }
       features += r.features;
+      scannedPoints += r.scanned;
       records += r.batch.tileIds.length;
       mergeLayers(layers, r.layers);
       world[0] = Math.min(world[0], r.world[0]);
@@ -235,6 +239,7 @@ export async function runEngine(
       dropped: { features: dropped, tiles: droppedTiles },
       bytes,
       gzip: gzipBackend(),
+      scannedPoints,
       stages: progress.stages,
       peakRssMiB,
       seconds: Math.round(performance.now() - started) / 1000,

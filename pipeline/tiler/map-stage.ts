@@ -24,6 +24,8 @@ export interface LayerStats {
 export interface MapResult {
   batch: RecordBatch;
   features: number;
+  /** of which point features read by the native scanner */
+  scanned: number;
   layers: Record<string, LayerStats>;
   /** world-coordinate bounds of what was mapped: minX, minY, maxX, maxY */
   world: [number, number, number, number];
@@ -76,6 +78,8 @@ export class Mapper {
   private readonly world: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
   private readonly ranges: Int32Array;
   features = 0;
+  /** features that came through addScanned */
+  scanned = 0;
 
   constructor(
     private readonly ctx: MapContext,
@@ -221,6 +225,7 @@ export class Mapper {
   ): boolean {
     const { ctx, origin } = this;
     this.features++;
+    this.scanned++;
     const zmin = Math.max(ctx.minzoom, points.minzoom(lon, lat));
     const zmax = Math.min(ctx.maxzoom, points.maxzoom);
     if (zmin > zmax) return fieldsDone;
@@ -242,7 +247,13 @@ export class Mapper {
   }
 
   finish(): MapResult {
-    return { batch: this.out.finish(), features: this.features, layers: this.layers, world: this.world };
+    return {
+      batch: this.out.finish(),
+      features: this.features,
+      scanned: this.scanned,
+      layers: this.layers,
+      world: this.world,
+    };
   }
 }
 

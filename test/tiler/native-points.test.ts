@@ -25,9 +25,11 @@ const origin = { input: 'test.geojsonl', source: 'test', firstLine: 5, firstSeq:
 /** The map stage's result with and without the scanner (WEFT_NATIVE_POINTS=0 switches it off). */
 function both(text: string | Uint8Array, ctx = context()) {
   const bytes = typeof text === 'string' ? encoder.encode(text) : text;
+  const scans: number[] = [];
   const run = () => {
     try {
-      const r = mapNdjsonBytes(ctx, bytes, origin);
+      const { scanned, ...r } = mapNdjsonBytes(ctx, bytes, origin);
+      scans.push(scanned);
       return { ...r, batch: { ...r.batch, bytes: [...r.batch.bytes] } };
     } catch (err) {
       return { error: (err as Error).message };
@@ -37,7 +39,7 @@ function both(text: string | Uint8Array, ctx = context()) {
   process.env.WEFT_NATIVE_POINTS = '0';
   const js = run();
   delete process.env.WEFT_NATIVE_POINTS;
-  return { native, js };
+  return { native, js, scanned: scans[0] ?? 0, scannedWithout: scans[1] ?? 0 };
 }
 
 /** How many of the lines the scanner takes itself. */
@@ -160,9 +162,10 @@ describe('the native point scanner', () => {
     // with blank lines, record separators (GeoJSONSeq) and a trailing newline in between
     const text =
       lines.map((l, i) => (i % 97 === 0 ? `\n${l}` : i % 89 === 0 ? `\u001e${l}` : l)).join('\n') + '\n';
-    const { native, js } = both(text);
+    const { native, js, scanned, scannedWithout } = both(text);
     expect('error' in js).toBe(false);
     expect(native).toEqual(js);
+    expect([scanned, scannedWithout]).toEqual([lines.length, 0]);
   });
 
   it('leaves every other line to JavaScript and still gives the same result', () => {
@@ -229,5 +232,59 @@ describe('the native point scanner', () => {
       const { native, js } = both(text, context(options));
       expect(native, JSON.stringify(options)).toEqual(js);
     }
+  });
+
+  it('reads numbers exactly as JSON.parse does', () => {
+    const rnd = random('numbers');
+    const digits = (n: number) => Array.from({ length: n }, () => Math.floor(rnd() * 10)).join('');
+    const numbers = [
+      '0',
+      '-0',
+      '0.1',
+      '0.3',
+      '1e22',
+      '1e23',
+      '-1e-22',
+      '1e-23',
+      '9007199254740992',
+      '9007199254740993',
+      '9007199254740993.5',
+      '123456789012345678',
+      '1234567890123456789',
+      '12345678901234567890123',
+      '0.000000000000000000001',
+      '2.2250738585072014e-308',
+      '4.9e-324',
+      '1.7976931348623157e308',
+      '179.99999999999997',
+      '-85.05112877980659',
+      '0e5',
+      '0.0000',
+      '10000000000000000000000e-22',
+      '5e-1',
+      '1E+2',
+      '7.4109999999999999999999',
+    ];
+    for (let i = 0; i < 20000; i++) {
+      const int = rnd() < 0.2 ? '0' : String(1 + Math.floor(rnd() * 9)) + digits(Math.floor(rnd() * 12));
+      const frac = rnd() < 0.7 ? '.' + digits(1 + Math.floor(rnd() * 18)) : '';
+      const exp = rnd() < 0.2 ? `e${rnd() < 0.5 ? '-' : ''}${Math.floor(rnd() * 30)}` : '';
+      numbers.push(`${rnd() < 0.3 ? '-' : ''}${int}${frac}${exp}`);
+    }
+    const lines = [];
+    for (let i = 0; i < numbers.length; i += 2)
+      lines.push(point('{}', '', `[${numbers[i]}, ${numbers[i + 1] ?? '1'}]`));
+    const scanner = nativeScanner()!;
+    const { items } = scanner.scanPoints(encoder.encode(lines.join('\n')));
+    const got: number[] = [];
+    for (let k = 0; k < items.length; k += scanner.ITEM_SIZE) {
+      expect(items[k]).toBe(1);
+      got.push(items[k + 2]!, items[k + 3]!);
+    }
+    const want = lines.flatMap(
+      (l) => (JSON.parse(l) as { geometry: { coordinates: number[] } }).geometry.coordinates,
+    );
+    const wrong = got.map((v, i) => [numbers[i], v, want[i]] as const).filter(([, v, w]) => !Object.is(v, w));
+    expect(wrong).toEqual([]);
   });
 });
