@@ -7,6 +7,7 @@
  * this only has to recognise its subset exactly, never to report errors.
  *
  *   scanPoints(chunk: Uint8Array) → { items: Float64Array, props: Buffer, signatures: string[][] }
+ *   writePoints(points, props, layer, ranges, extent, buffer) → { bytes, tileIds, offsets }   (see below)
  *
  * items, ITEM_SIZE numbers per non-blank line, in line order:
  *   [0, line, start, end, 0, 0, 0, 0]                  a line for the JavaScript parser: chunk[start .. end)
@@ -15,6 +16,10 @@
  * records hold them (`[count varint]([key: varint length + UTF-8][Value message: varint length + bytes])…`, null
  * values left out). signatures[sig] lists the feature's property keys with their type names (String, Number,
  * Boolean), flattened [key, type, key, type, …].
+ *
+ * writePoints then writes the records of the scanned points the map stage keeps (projected and given their zooms
+ * in JavaScript, so that the floating-point results are JavaScript's own), byte for byte as the JavaScript map stage
+ * would, as one sorted run.
  *
  * A line stays with JavaScript when its properties hold an object, an array, a number beyond double range, a
  * key made only of digits (JavaScript orders those first), "__proto__", or a repeated key; when its id is neither
@@ -556,12 +561,26 @@ static napi_value fail(napi_env env, const char *code, const char *message) {
   return NULL;
 }
 
+typedef struct {
+  double id;
+  uint32_t index; /* insertion order: ties keep it */
+} rec_t;
+
 /* The buffers of a scan, kept from call to call by each thread that loads the addon (instance data): a chunk's
    scan then writes into memory already mapped instead of fresh pages. */
+typedef struct {
+  bytes_t out;      /* records in insertion order */
+  bytes_t tail;     /* the current point's tail */
+  rec_t *recs, *sorted;
+  uint32_t *starts; /* starts[i]: where record i (insertion order) begins in out */
+  size_t n, cap;
+} points_t;
+
 typedef struct {
   scan_t s;
   double *items;
   size_t cap;
+  points_t w;
 } state_t;
 
 static void free_state(napi_env env, void *data, void *hint) {
@@ -577,6 +596,11 @@ static void free_state(napi_env env, void *data, void *hint) {
   free(s->sigs.text.data);
   free(s->sigs.starts);
   free(st->items);
+  free(st->w.out.data);
+  free(st->w.tail.data);
+  free(st->w.recs);
+  free(st->w.sorted);
+  free(st->w.starts);
   free(st);
 }
 
@@ -671,6 +695,217 @@ static napi_value scan_points(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* ---- the records of scanned points ---------------------------------------------------------------------------- */
+
+#define POINT_SIZE 8
+
+/** Math.round as JavaScript has it: the nearest integer, halves towards +∞. */
+static double js_round(double x) {
+  double r = ceil(x);
+  if (r - 0.5 > x) r -= 1.0;
+  return r;
+}
+
+/** The PMTiles tile id of z/x/y (pipeline/pmtiles/tileid.ts). */
+static double tile_id(int z, uint32_t x, uint32_t y) {
+  uint64_t base = 0, d = 0;
+  for (int i = 0; i < z; i++) base = base * 4 + 1;
+  for (uint32_t s = (1u << z) >> 1; s > 0; s >>= 1) {
+    uint64_t rx = (x & s) ? 1 : 0, ry = (y & s) ? 1 : 0;
+    d += (uint64_t)s * s * ((3 * rx) ^ ry);
+    if (!ry) {
+      if (rx) {
+        x ^= s - 1;
+        y ^= s - 1;
+      }
+      uint32_t t = x;
+      x = y;
+      y = t;
+    }
+  }
+  return (double)(base + d);
+}
+
+
+static int by_tile(const void *a, const void *b);
+
+/**
+ * Sorts recs[0 .. n) by tile id, stably, into sorted: a least-significant-digit radix sort on 11-bit digits when
+ * every id is below 2^33 (zoom ≤ 15), qsort by (id, insertion order) above. Returns the sorted array.
+ */
+static rec_t *sort_records(points_t *w) {
+  size_t n = w->n;
+  double max = 0;
+  for (size_t i = 0; i < n; i++)
+    if (w->recs[i].id > max) max = w->recs[i].id;
+  if (max >= 8589934592.0) {
+    qsort(w->recs, n, sizeof *w->recs, by_tile);
+    return w->recs;
+  }
+  rec_t *from = w->recs, *to = w->sorted;
+  uint64_t top = (uint64_t)max;
+  for (int shift = 0; shift < 33 && (top >> shift) > 0; shift += 11) {
+    size_t counts[2048] = {0};
+    for (size_t i = 0; i < n; i++) counts[((uint64_t)from[i].id >> shift) & 2047]++;
+    size_t sum = 0;
+    for (int d = 0; d < 2048; d++) {
+      size_t c = counts[d];
+      counts[d] = sum;
+      sum += c;
+    }
+    for (size_t i = 0; i < n; i++) to[counts[((uint64_t)from[i].id >> shift) & 2047]++] = from[i];
+    rec_t *t = from;
+    from = to;
+    to = t;
+  }
+  return from;
+}
+
+static int by_tile(const void *a, const void *b) {
+  const rec_t *ra = a, *rb = b;
+  if (ra->id != rb->id) return ra->id < rb->id ? -1 : 1;
+  return ra->index < rb->index ? -1 : ra->index > rb->index;
+}
+
+
+static int add_record(points_t *w, double id, uint32_t zx, uint32_t zy) {
+  if (w->n == w->cap) {
+    size_t cap = w->cap ? w->cap * 2 : 4096;
+    rec_t *r = realloc(w->recs, cap * sizeof *r);
+    if (!r) return 0;
+    w->recs = r;
+    r = realloc(w->sorted, cap * sizeof *r);
+    if (!r) return 0;
+    w->sorted = r;
+    uint32_t *st = realloc(w->starts, (cap + 1) * sizeof *st);
+    if (!st) return 0;
+    w->starts = st;
+    w->cap = cap;
+  }
+  w->recs[w->n].id = id;
+  w->recs[w->n].index = (uint32_t)w->n;
+  w->starts[w->n] = (uint32_t)w->out.len;
+  w->n++;
+  /* [type 1][geometry length][MoveTo(1)][zx][zy] then the tail (RecordWriter.addPoint) */
+  uint8_t head[3] = {1, (uint8_t)(1 + varint_size(zx) + varint_size(zy)), 9};
+  return put(&w->out, head, 3) && put_varint(&w->out, zx) && put_varint(&w->out, zy) &&
+         put(&w->out, w->tail.data, w->tail.len);
+}
+
+/** One point's records (Mapper.addPoint): the tiles of zmin..zmax whose buffered area holds it, within ranges. */
+static int point_records(points_t *w, const double *pt, const int32_t *ranges, double extent, double buf) {
+  double wx = pt[0], wy = pt[1];
+  int zmin = (int)pt[2], zmax = (int)pt[3];
+  for (int z = zmin; z <= zmax; z++) {
+    double n = ldexp(1.0, z);
+    double tx = wx * n, ty = wy * n;
+    double x0 = fmax(0, floor(tx - buf)), x1 = fmin(n - 1, floor(tx + buf));
+    double y0 = fmax(0, floor(ty - buf)), y1 = fmin(n - 1, floor(ty + buf));
+    const int32_t *r = ranges + 4 * z;
+    for (double x = x0; x <= x1; x++) {
+      int32_t qx = (int32_t)js_round((tx - x) * extent);
+      for (double y = y0; y <= y1; y++) {
+        if (x < r[0] || x > r[2] || y < r[1] || y > r[3]) continue;
+        int32_t qy = (int32_t)js_round((ty - y) * extent);
+        uint32_t zx = ((uint32_t)qx << 1) ^ (uint32_t)(qx >> 31);
+        uint32_t zy = ((uint32_t)qy << 1) ^ (uint32_t)(qy >> 31);
+        if (!add_record(w, tile_id(z, (uint32_t)x, (uint32_t)y), zx, zy)) return 0;
+      }
+    }
+  }
+  return 1;
+}
+
+/**
+ * writePoints(points: Float64Array, props: Uint8Array, layer: Uint8Array, ranges: Int32Array, extent, buffer)
+ *   → { bytes: Uint8Array, tileIds: Float64Array, offsets: Uint32Array }
+ * The records of scanned points, byte for byte as Mapper.addPoint and RecordWriter.feature/addPoint write
+ * them, as a run sorted by tile id (input order kept within a tile), like sortRun's. points holds POINT_SIZE
+ * numbers per point: [wx, wy, zmin, zmax, seq, id (NaN: none), propsStart, propsEnd]: its world coordinates, the
+ * zooms it is written at, its sequence number and id, and its encoded properties in props. ranges holds per zoom
+ * the tiles written, [x0, y0, x1, y1]; every zmax must have one.
+ */
+static napi_value write_points(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6)
+    return fail(env, "ERR_INVALID_ARG", "writePoints takes six arguments");
+  const napi_typedarray_type types[4] = {napi_float64_array, napi_uint8_array, napi_uint8_array, napi_int32_array};
+  void *data[4];
+  size_t lengths[4];
+  for (int i = 0; i < 4; i++) {
+    bool typed = false;
+    napi_typedarray_type type;
+    napi_is_typedarray(env, argv[i], &typed);
+    if (!typed || napi_get_typedarray_info(env, argv[i], &type, &lengths[i], &data[i], NULL, NULL) != napi_ok ||
+        type != types[i])
+      return fail(env, "ERR_INVALID_ARG", "writePoints: points, props, layer, ranges must be typed arrays");
+  }
+  double extent, buffer;
+  if (napi_get_value_double(env, argv[4], &extent) != napi_ok || napi_get_value_double(env, argv[5], &buffer) != napi_ok)
+    return fail(env, "ERR_INVALID_ARG", "writePoints: extent and buffer must be numbers");
+  const double *pts = data[0];
+  const uint8_t *props = data[1], *layer = data[2];
+  size_t npoints = lengths[0] / POINT_SIZE, layer_len = lengths[2], zooms = lengths[3] / 4;
+  const double buf = buffer / extent;
+
+  state_t *st;
+  if (napi_get_instance_data(env, (void **)&st) != napi_ok || !st) return fail(env, NULL, "writePoints: not initialised");
+  points_t *wp = &st->w;
+  wp->out.len = 0;
+  wp->n = 0;
+  int ok = 1;
+  for (size_t i = 0; i < npoints && ok; i++) {
+    const double *pt = pts + i * POINT_SIZE;
+    double id = pt[5];
+    size_t ps = (size_t)pt[6], pe = (size_t)pt[7];
+    if (pt[2] < 0 || pt[3] >= (double)zooms || pe > lengths[1] || ps > pe) {
+      ok = 0;
+      break;
+    }
+    /* the tail (as RecordWriter.feature writes it, the properties encoded already): seq, flags, id, layer, properties */
+    uint8_t flags = isnan(id) ? 0 : 1;
+    wp->tail.len = 0;
+    ok = put_varint(&wp->tail, (uint64_t)pt[4]) && put(&wp->tail, &flags, 1) && (!flags || put(&wp->tail, &id, 8)) &&
+         put_varint(&wp->tail, layer_len) && put(&wp->tail, layer, layer_len) && put_varint(&wp->tail, pe - ps) &&
+         put(&wp->tail, props + ps, pe - ps) && point_records(wp, pt, data[3], extent, buf);
+  }
+  napi_value result = NULL;
+  rec_t *sorted = NULL;
+  void *bytes_d, *ids_d, *offs_d;
+  napi_value bytes_ab, ids_ab, offs_ab, bytes_v, ids_v, offs_v;
+  if (ok) {
+    if (wp->n) wp->starts[wp->n] = (uint32_t)wp->out.len;
+    sorted = sort_records(wp);
+    ok = napi_create_arraybuffer(env, wp->out.len, &bytes_d, &bytes_ab) == napi_ok &&
+         napi_create_arraybuffer(env, wp->n * sizeof(double), &ids_d, &ids_ab) == napi_ok &&
+         napi_create_arraybuffer(env, wp->n * sizeof(uint32_t), &offs_d, &offs_ab) == napi_ok;
+  }
+  if (ok) {
+    uint8_t *dst = bytes_d;
+    double *ids = ids_d;
+    uint32_t *offs = offs_d;
+    size_t pos = 0;
+    for (size_t k = 0; k < wp->n; k++) {
+      uint32_t i = sorted[k].index;
+      size_t start = wp->starts[i], len = wp->starts[i + 1] - start;
+      ids[k] = sorted[k].id;
+      offs[k] = (uint32_t)pos;
+      memcpy(dst + pos, wp->out.data + start, len);
+      pos += len;
+    }
+    napi_create_typedarray(env, napi_uint8_array, wp->out.len, bytes_ab, 0, &bytes_v);
+    napi_create_typedarray(env, napi_float64_array, wp->n, ids_ab, 0, &ids_v);
+    napi_create_typedarray(env, napi_uint32_array, wp->n, offs_ab, 0, &offs_v);
+    napi_create_object(env, &result);
+    napi_set_named_property(env, result, "bytes", bytes_v);
+    napi_set_named_property(env, result, "tileIds", ids_v);
+    napi_set_named_property(env, result, "offsets", offs_v);
+  }
+  if (!ok) return fail(env, "ERR_INVALID_ARG", "writePoints: out of memory, or a point outside its arrays");
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   state_t *st = calloc(1, sizeof(state_t));
   if (!st || napi_set_instance_data(env, st, free_state, NULL) != napi_ok) {
@@ -682,5 +917,9 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "scanPoints", fn);
   napi_create_uint32(env, ITEM_SIZE, &size);
   napi_set_named_property(env, exports, "ITEM_SIZE", size);
+  napi_create_function(env, "writePoints", NAPI_AUTO_LENGTH, write_points, NULL, &fn);
+  napi_set_named_property(env, exports, "writePoints", fn);
+  napi_create_uint32(env, POINT_SIZE, &size);
+  napi_set_named_property(env, exports, "POINT_SIZE", size);
   return exports;
 }

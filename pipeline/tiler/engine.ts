@@ -112,8 +112,11 @@ export async function runEngine(
     const inFlight = new Set<Promise<void>>();
     let chunkIndex = 0;
     const accept = (r: MapResult): void => {
-      batches.push(r.batch);
-      inMemory += r.batch.bytes.length + r.batch.tileIds.length * 12;
+      for (const b of r.pointBatch ? [r.batch, r.pointBatch] : [r.batch]) {
+        batches.push(b);
+        inMemory += b.bytes.length + b.tileIds.length * 12;
+        records += b.tileIds.length;
+      }
       if (inMemory > sortMemory) {
         // external sort: the runs so far go to disk; the merge reads them back through small windows
         spill ??= new SpillFile(`${opts.output}.sort-${process.pid}.tmp`);
@@ -123,7 +126,6 @@ export async function runEngine(
       }
       features += r.features;
       scannedPoints += r.scanned;
-      records += r.batch.tileIds.length;
       mergeLayers(layers, r.layers);
       world[0] = Math.min(world[0], r.world[0]);
       world[1] = Math.min(world[1], r.world[1]);

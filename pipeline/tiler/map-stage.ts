@@ -10,7 +10,7 @@ import {
   tileAtZoom,
   type TilingOptions,
 } from './tile-feature.js';
-import { nativeScanner } from './native-points.js';
+import { nativeScanner, type PointScanner } from './native-points.js';
 import { projectX, projectY, worldToTile } from './project.js';
 import type { LayerFeature, PointProfile, Profile, SourceFeature } from './types.js';
 
@@ -26,6 +26,8 @@ export interface MapResult {
   features: number;
   /** of which point features read by the native scanner */
   scanned: number;
+  /** the records of those points, written natively: a second sorted run */
+  pointBatch?: RecordBatch;
   layers: Record<string, LayerStats>;
   /** world-coordinate bounds of what was mapped: minX, minY, maxX, maxY */
   world: [number, number, number, number];
@@ -80,6 +82,10 @@ export class Mapper {
   features = 0;
   /** features that came through addScanned */
   scanned = 0;
+  /** the scan whose points addScanned collects; their records are written natively at finish() */
+  private scan:
+    | { writer: PointScanner; props: Uint8Array; layer: string; points: Float64Array; count: number }
+    | undefined;
 
   constructor(
     private readonly ctx: MapContext,
@@ -150,16 +156,20 @@ export class Mapper {
     }
   }
 
-  /** The common case, a single point, without the general clip path: the tiles whose buffered area holds it. */
-  private addPoint(stats: LayerStats, lon: number, lat: number, zmin: number, zmax: number): void {
-    stats.count++;
-    const wx = projectX(lon);
-    const wy = projectY(lat);
+  private extendWorld(wx: number, wy: number): void {
     const w = this.world;
     if (wx < w[0]) w[0] = wx;
     if (wy < w[1]) w[1] = wy;
     if (wx > w[2]) w[2] = wx;
     if (wy > w[3]) w[3] = wy;
+  }
+
+  /** The common case, a single point, without the general clip path: the tiles whose buffered area holds it. */
+  private addPoint(stats: LayerStats, lon: number, lat: number, zmin: number, zmax: number): void {
+    stats.count++;
+    const wx = projectX(lon);
+    const wy = projectY(lat);
+    this.extendWorld(wx, wy);
     const { extent, buffer } = this.ctx.tiling;
     const buf = buffer / extent;
     for (let z = zmin; z <= zmax; z++) {
@@ -206,7 +216,8 @@ export class Mapper {
 
   /**
    * A point Feature scanned by native/geojson.c (properties already encoded, `props[start .. end)`), mapped as
-   * add() would map it through the profile's `points` (the same records and statistics, no object made).
+   * add() would map it through the profile's `points`: the same statistics now, and at finish() the same records,
+   * written natively as a second run (no object made).
    * `fields` is its properties' [key, type, key, type, …]; `fieldsDone` says they were counted for this layer
    * already. Returns whether they are now (false when the point is outside the zooms written).
    */
@@ -240,15 +251,54 @@ export class Mapper {
         if (prev !== t) f[k] = prev === undefined ? t : 'Mixed';
       }
     }
-    this.out.featureEncoded(seq, 0, layerNameBytes(layer), points.id(rawId), props, start, end);
     if (!(lon >= -180 && lon <= 180 && lat >= -90 && lat <= 90)) this.checkPoint([lon, lat], where);
-    this.addPoint(stats, lon, lat, zmin, zmax);
+    stats.count++;
+    const wx = projectX(lon);
+    const wy = projectY(lat);
+    this.extendWorld(wx, wy);
+    const scan = this.scan;
+    if (!scan || scan.props !== props || scan.layer !== layer)
+      throw new Error('addScanned: one scan (its properties and layer) per Mapper, after startScan');
+    const size = scan.writer.POINT_SIZE;
+    if ((scan.count + 1) * size > scan.points.length) {
+      const bigger = new Float64Array(Math.max(1024, scan.points.length * 2));
+      bigger.set(scan.points);
+      scan.points = bigger;
+    }
+    const pt = scan.points;
+    const k = scan.count++ * size;
+    pt[k] = wx;
+    pt[k + 1] = wy;
+    pt[k + 2] = zmin;
+    pt[k + 3] = zmax;
+    pt[k + 4] = seq;
+    pt[k + 5] = points.id(rawId) ?? NaN;
+    pt[k + 6] = start;
+    pt[k + 7] = end;
     return true;
   }
 
+  /** Before addScanned: the scan's properties, the layer its points go to and the native writer of their records. */
+  startScan(writer: PointScanner, props: Uint8Array, layer: string): void {
+    this.scan = { writer, props, layer, points: new Float64Array(0), count: 0 };
+  }
+
   finish(): MapResult {
+    const scan = this.scan;
+    const { extent, buffer } = this.ctx.tiling;
     return {
       batch: this.out.finish(),
+      pointBatch:
+        scan && scan.count
+          ? scan.writer.writePoints(
+              scan.points.subarray(0, scan.count * scan.writer.POINT_SIZE),
+              scan.props,
+              layerNameBytes(scan.layer),
+              this.ranges,
+              extent,
+              buffer,
+            )
+          : undefined,
       features: this.features,
       scanned: this.scanned,
       layers: this.layers,
@@ -349,6 +399,7 @@ export function mapNdjsonBytes(
   const size = scanner.ITEM_SIZE;
   const counted = new Array<boolean>(signatures.length).fill(false);
   const m = new Mapper(ctx, origin);
+  m.startScan(scanner, props, points.layer(origin.source));
   let seq = origin.firstSeq;
   for (let k = 0; k < items.length; k += size) {
     const line = origin.firstLine + items[k + 1]!;

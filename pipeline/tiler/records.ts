@@ -76,8 +76,14 @@ export class RecordWriter {
     this.w.reset();
   }
 
-  /** The tail up to the properties, in the tail writer. */
-  private tailHead(seq: number, sortKey: number, layer: Uint8Array, id: number | undefined): ProtoWriter {
+  /** Starts a feature: what every record of it shares. */
+  feature(
+    seq: number,
+    sortKey: number,
+    layer: Uint8Array,
+    id: number | undefined,
+    props: Record<string, PropertyValue>,
+  ): void {
     const t = this.tailWriter;
     t.reset();
     t.varint(seq);
@@ -87,42 +93,10 @@ export class RecordWriter {
     if (id !== undefined) t.double(id);
     t.varint(layer.length);
     t.bytes(layer);
-    return t;
-  }
-
-  /** Starts a feature: what every record of it shares. */
-  feature(
-    seq: number,
-    sortKey: number,
-    layer: Uint8Array,
-    id: number | undefined,
-    props: Record<string, PropertyValue>,
-  ): void {
-    const t = this.tailHead(seq, sortKey, layer, id);
     const mark = t.beginMessage();
     encodeProperties(t, props);
     t.endMessage(mark);
     this.tail = t.buf.subarray(0, t.pos);
-  }
-
-  /** Starts a feature whose properties are already encoded (as encodeProperties writes them): `props[start .. end)`. */
-  featureEncoded(
-    seq: number,
-    sortKey: number,
-    layer: Uint8Array,
-    id: number | undefined,
-    props: Uint8Array,
-    start: number,
-    end: number,
-  ): void {
-    const t = this.tailHead(seq, sortKey, layer, id);
-    t.varint(end - start);
-    t.ensure(end - start);
-    const buf = t.buf;
-    let pos = t.pos;
-    for (let i = start; i < end; i++) buf[pos++] = props[i]!;
-    t.pos = pos;
-    this.tail = buf.subarray(0, pos);
   }
 
   /** A record of the current feature in one tile: its geometry type and command integers. */

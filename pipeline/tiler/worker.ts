@@ -76,11 +76,11 @@ async function handle(msg: WorkerRequest): Promise<{ result: unknown; transfer: 
 function mapped(r: MapResult): { result: MapResult; transfer: ArrayBuffer[] } {
   return {
     result: r,
-    transfer: [
-      r.batch.bytes.buffer as ArrayBuffer,
-      r.batch.tileIds.buffer as ArrayBuffer,
-      r.batch.offsets.buffer as ArrayBuffer,
-    ],
+    transfer: (r.pointBatch ? [r.batch, r.pointBatch] : [r.batch]).flatMap((b) => [
+      b.bytes.buffer as ArrayBuffer,
+      b.tileIds.buffer as ArrayBuffer,
+      b.offsets.buffer as ArrayBuffer,
+    ]),
   };
 }
 

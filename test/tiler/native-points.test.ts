@@ -7,20 +7,56 @@ import { createProfile } from '../../pipeline/profiles/geojson.js';
 import { mapNdjsonBytes, type MapContext } from '../../pipeline/tiler/map-stage.js';
 import { nativeScanner, nativeScannerError } from '../../pipeline/tiler/native-points.js';
 import { DEFAULT_TILING } from '../../pipeline/tiler/tile-feature.js';
+import { ByteReader } from '../../pipeline/tiler/bytes.js';
+import type { RecordBatch } from '../../pipeline/tiler/records.js';
 import { random } from '../helpers/random.js';
 
 const encoder = new TextEncoder();
 
-function context(options: Record<string, unknown> = {}): MapContext {
+function context(options: Record<string, unknown> = {}, engine: Partial<MapContext> = {}): MapContext {
   return {
     profile: createProfile({ minzoom: 0, maxzoom: 14, ...options }),
     tiling: { ...DEFAULT_TILING },
     minzoom: 0,
     maxzoom: 14,
+    ...engine,
   };
 }
 
 const origin = { input: 'test.geojsonl', source: 'test', firstLine: 5, firstSeq: 100 };
+
+/** A record's sequence number: after its type and geometry (pipeline/tiler/records.ts). */
+function seqOf(b: RecordBatch, i: number): number {
+  const r = new ByteReader(b.bytes);
+  r.pos = b.offsets[i]! + 1;
+  const geometry = r.varint();
+  r.pos += geometry;
+  return r.varint();
+}
+
+/** Two sorted runs as one, ordered by tile id then sequence number (the JavaScript path's single run's order). */
+function mergeRuns(a: RecordBatch, b: RecordBatch): RecordBatch {
+  const records: { id: number; seq: number; bytes: Uint8Array }[] = [];
+  for (const run of [a, b])
+    for (let i = 0; i < run.tileIds.length; i++) {
+      const end = i + 1 < run.offsets.length ? run.offsets[i + 1]! : run.bytes.length;
+      records.push({
+        id: run.tileIds[i]!,
+        seq: seqOf(run, i),
+        bytes: run.bytes.subarray(run.offsets[i]!, end),
+      });
+    }
+  records.sort((x, y) => x.id - y.id || x.seq - y.seq);
+  const bytes = new Uint8Array(a.bytes.length + b.bytes.length);
+  const offsets = new Uint32Array(records.length);
+  let pos = 0;
+  records.forEach((r, i) => {
+    offsets[i] = pos;
+    bytes.set(r.bytes, pos);
+    pos += r.bytes.length;
+  });
+  return { bytes, tileIds: Float64Array.from(records, (r) => r.id), offsets };
+}
 
 /** The map stage's result with and without the scanner (WEFT_NATIVE_POINTS=0 switches it off). */
 function both(text: string | Uint8Array, ctx = context()) {
@@ -28,9 +64,13 @@ function both(text: string | Uint8Array, ctx = context()) {
   const scans: number[] = [];
   const run = () => {
     try {
-      const { scanned, ...r } = mapNdjsonBytes(ctx, bytes, origin);
+      const { scanned, pointBatch, ...r } = mapNdjsonBytes(ctx, bytes, origin);
       scans.push(scanned);
-      return { ...r, batch: { ...r.batch, bytes: [...r.batch.bytes] } };
+      const batch = pointBatch ? mergeRuns(r.batch, pointBatch) : r.batch;
+      return {
+        ...r,
+        batch: { tileIds: [...batch.tileIds], offsets: [...batch.offsets], bytes: [...batch.bytes] },
+      };
     } catch (err) {
       return { error: (err as Error).message };
     }
@@ -231,6 +271,30 @@ describe('the native point scanner', () => {
     ]) {
       const { native, js } = both(text, context(options));
       expect(native, JSON.stringify(options)).toEqual(js);
+    }
+  });
+
+  it('follows the engine: clip bounds, zooms, extent and buffer', () => {
+    // points near tile edges at every zoom (a whole-degree grid and its neighbours) and the variety above
+    const rnd = random('engine');
+    const edges: string[] = [];
+    for (let lon = -180; lon <= 180; lon += 22.5)
+      for (const lat of [-85.05, -45, 0, 0.000001, 30, 60, 85.05])
+        for (const d of [0, 1e-9, -1e-9, 0.0001])
+          edges.push(point('{"a":1}', '', `[${lon + d}, ${lat - d}]`));
+    const text = [...edges, ...variedLines(rnd, 500)].join('\n');
+    for (const engine of [
+      { clip: [-10, -20, 30, 40] as [number, number, number, number] },
+      { minzoom: 2, maxzoom: 9 },
+      { tiling: { ...DEFAULT_TILING, extent: 512, buffer: 0 } },
+      { tiling: { ...DEFAULT_TILING, buffer: 256 } },
+    ]) {
+      const maxzoom = engine.maxzoom ?? 14;
+      const { native, js } = both(
+        text,
+        context({ maxzoom }, { ...engine, tiling: { ...(engine.tiling ?? DEFAULT_TILING), maxzoom } }),
+      );
+      expect(native, JSON.stringify(engine)).toEqual(js);
     }
   });
 
