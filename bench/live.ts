@@ -13,6 +13,7 @@
 //   NICE            the client processes' niceness (0: they share the cores with the server at equal priority)
 //   WS_CLIENT       the clients' WebSocket: raw (bench/ws-client.ts, lean; default) or ws (the ws package)
 //   PROFILE_DIR     write a CPU profile of the server process(es) there
+//   GAP_FACTOR, MAX_GAP_MS  the hub's passGapFactor and maxPassGapMs (default: the server's defaults)
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -268,6 +269,14 @@ async function backendCpuMs(db: Db): Promise<number> {
 
 // ---- the server process ---------------------------------------------------------------------------------------
 
+/** The hub's pass-gap options from GAP_FACTOR and MAX_GAP_MS (unset: the server's defaults). */
+function hubOptions(): { passGapFactor?: number; maxPassGapMs?: number } {
+  const options: { passGapFactor?: number; maxPassGapMs?: number } = {};
+  if (process.env.GAP_FACTOR) options.passGapFactor = Number(process.env.GAP_FACTOR);
+  if (process.env.MAX_GAP_MS) options.maxPassGapMs = Number(process.env.MAX_GAP_MS);
+  return options;
+}
+
 async function serverMain(): Promise<void> {
   const { openDb } = await import('../core/db/open.js');
   const { RedisBus } = await import('../core/bus/redis.js');
@@ -293,7 +302,7 @@ async function serverMain(): Promise<void> {
     bus,
     redis: null,
     logger: createLogger({ logLevel: 'warn' }),
-    modules: [(ctx) => createApiModule(ctx), (ctx) => createLiveModule(ctx)],
+    modules: [(ctx) => createApiModule(ctx), (ctx) => createLiveModule(ctx, { hub: hubOptions() })],
   });
   // the first server makes the region and the token; the others (same database) need not
   let region = '';
@@ -622,7 +631,10 @@ async function main(): Promise<void> {
   try {
     log(
       `bench-live: ${CLIENTS} clients in ${PROCS} processes, ${RATE} writes/s for ${SECONDS} s, ${IDLE} idle` +
-        (SERVERS > 1 ? `, ${SERVERS} server processes` : ''),
+        (SERVERS > 1 ? `, ${SERVERS} server processes` : '') +
+        (process.env.GAP_FACTOR || process.env.MAX_GAP_MS
+          ? `, hub gap factor ${process.env.GAP_FACTOR ?? 'default'}, max ${process.env.MAX_GAP_MS ?? 'default'} ms`
+          : ''),
     );
     const profile = process.env.PROFILE_DIR
       ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE_DIR}`]
