@@ -351,4 +351,46 @@ describe('the native point scanner', () => {
     const wrong = got.map((v, i) => [numbers[i], v, want[i]] as const).filter(([, v, w]) => !Object.is(v, w));
     expect(wrong).toEqual([]);
   });
+
+  it('survives damaged lines: takes only what JSON.parse reads as the same point, leaves the rest', () => {
+    const rnd = random('fuzz');
+    const base = variedLines(rnd, 300);
+    const lines: Uint8Array[] = [];
+    for (let i = 0; i < 20000; i++) {
+      const b = encoder.encode(base[i % base.length]!);
+      const damaged = b.slice(0, rnd() < 0.3 ? Math.floor(rnd() * b.length) : b.length);
+      for (let k = Math.floor(rnd() * 4); k > 0; k--)
+        damaged[Math.floor(rnd() * damaged.length)] = Math.floor(rnd() * 256);
+      lines.push(damaged.filter((c) => c !== 10));
+    }
+    const scanner = nativeScanner()!;
+    const decoder = new TextDecoder('utf-8', { fatal: true });
+    let taken = 0;
+    for (let i = 0; i < lines.length; i += 50) {
+      const group = lines.slice(i, i + 50);
+      const chunk = new Uint8Array(group.reduce((n, l) => n + l.length + 1, 0));
+      const starts: number[] = [];
+      let pos = 0;
+      for (const l of group) {
+        starts.push(pos);
+        chunk.set(l, pos);
+        pos += l.length;
+        chunk[pos++] = 10;
+      }
+      const { items } = scanner.scanPoints(chunk);
+      for (let k = 0; k < items.length; k += scanner.ITEM_SIZE) {
+        if (items[k] !== 1) continue;
+        taken++;
+        const line = group[items[k + 1]!]!;
+        // what the scanner took is valid UTF-8 and JSON, a Feature whose geometry is that point
+        const f = JSON.parse(decoder.decode(line)) as {
+          type: string;
+          geometry: { type: string; coordinates: number[] };
+        };
+        expect([f.type, f.geometry.type]).toEqual(['Feature', 'Point']);
+        expect([items[k + 2], items[k + 3]]).toEqual(f.geometry.coordinates.slice(0, 2));
+      }
+    }
+    expect(taken).toBeGreaterThan(1000); // undamaged and harmlessly damaged lines are still taken
+  });
 });
