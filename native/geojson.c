@@ -397,9 +397,7 @@ static int put_number_value(bytes_t *b, double v) {
 
 /** The properties object (or null): this feature's entries and signature; 0 leaves the line to JavaScript. */
 static int parse_properties(scan_t *s, cur_t *c, uint64_t *count) {
-  *count = 0;
-  s->entries.len = 0;
-  s->sig.len = 0;
+  *count = 0; /* entries and sig: emptied by parse_feature */
   s->keys.len = 0;
   if (lit(c, "null")) return 1;
   if (c->p >= c->end || *c->p != '{') return 0;
@@ -566,8 +564,7 @@ typedef struct {
   uint32_t index; /* insertion order: ties keep it */
 } rec_t;
 
-/* The buffers of a scan, kept from call to call by each thread that loads the addon (instance data): a chunk's
-   scan then writes into memory already mapped instead of fresh pages. */
+/* The buffers of writePoints. */
 typedef struct {
   bytes_t out;      /* records in insertion order */
   bytes_t tail;     /* the current point's tail */
@@ -576,6 +573,8 @@ typedef struct {
   size_t n, cap;
 } points_t;
 
+/* The buffers of both functions, kept from call to call by each thread that loads the addon (instance data): a
+   chunk then goes into memory already mapped instead of fresh pages. */
 typedef struct {
   scan_t s;
   double *items;
@@ -604,18 +603,22 @@ static void free_state(napi_env env, void *data, void *hint) {
   free(st);
 }
 
+/** The data and length of a typed array argument of this type; 0 when it is something else. */
+static int typed_arg(napi_env env, napi_value value, napi_typedarray_type want, void **data, size_t *length) {
+  bool typed = false;
+  napi_typedarray_type type;
+  return napi_is_typedarray(env, value, &typed) == napi_ok && typed &&
+         napi_get_typedarray_info(env, value, &type, length, data, NULL, NULL) == napi_ok && type == want;
+}
+
 static napi_value scan_points(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1)
     return fail(env, "ERR_INVALID_ARG", "scanPoints(chunk) takes one argument");
-  bool typed = false;
-  napi_is_typedarray(env, argv[0], &typed);
-  napi_typedarray_type type;
   size_t length;
   void *data;
-  if (!typed || napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok ||
-      type != napi_uint8_array)
+  if (!typed_arg(env, argv[0], napi_uint8_array, &data, &length))
     return fail(env, "ERR_INVALID_ARG", "scanPoints: chunk must be a Uint8Array");
   const uint8_t *bytes = data, *end = bytes + length;
 
@@ -726,8 +729,11 @@ static double tile_id(int z, uint32_t x, uint32_t y) {
   return (double)(base + d);
 }
 
-
-static int by_tile(const void *a, const void *b);
+static int by_tile(const void *a, const void *b) {
+  const rec_t *ra = a, *rb = b;
+  if (ra->id != rb->id) return ra->id < rb->id ? -1 : 1;
+  return ra->index < rb->index ? -1 : ra->index > rb->index;
+}
 
 /**
  * Sorts recs[0 .. n) by tile id, stably, into sorted: a least-significant-digit radix sort on 11-bit digits when
@@ -760,13 +766,6 @@ static rec_t *sort_records(points_t *w) {
   }
   return from;
 }
-
-static int by_tile(const void *a, const void *b) {
-  const rec_t *ra = a, *rb = b;
-  if (ra->id != rb->id) return ra->id < rb->id ? -1 : 1;
-  return ra->index < rb->index ? -1 : ra->index > rb->index;
-}
-
 
 static int add_record(points_t *w, double id, uint32_t zx, uint32_t zy) {
   if (w->n == w->cap) {
@@ -833,14 +832,9 @@ static napi_value write_points(napi_env env, napi_callback_info info) {
   const napi_typedarray_type types[4] = {napi_float64_array, napi_uint8_array, napi_uint8_array, napi_int32_array};
   void *data[4];
   size_t lengths[4];
-  for (int i = 0; i < 4; i++) {
-    bool typed = false;
-    napi_typedarray_type type;
-    napi_is_typedarray(env, argv[i], &typed);
-    if (!typed || napi_get_typedarray_info(env, argv[i], &type, &lengths[i], &data[i], NULL, NULL) != napi_ok ||
-        type != types[i])
+  for (int i = 0; i < 4; i++)
+    if (!typed_arg(env, argv[i], types[i], &data[i], &lengths[i]))
       return fail(env, "ERR_INVALID_ARG", "writePoints: points, props, layer, ranges must be typed arrays");
-  }
   double extent, buffer;
   if (napi_get_value_double(env, argv[4], &extent) != napi_ok || napi_get_value_double(env, argv[5], &buffer) != napi_ok)
     return fail(env, "ERR_INVALID_ARG", "writePoints: extent and buffer must be numbers");

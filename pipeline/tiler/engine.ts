@@ -112,7 +112,7 @@ export async function runEngine(
     const inFlight = new Set<Promise<void>>();
     let chunkIndex = 0;
     const accept = (r: MapResult): void => {
-      for (const b of r.pointBatch ? [r.batch, r.pointBatch] : [r.batch]) {
+      for (const b of r.runs) {
         batches.push(b);
         inMemory += b.bytes.length + b.tileIds.length * 12;
         records += b.tileIds.length;

@@ -1,4 +1,5 @@
 // Map stage (runs in worker threads): source features → profile → per zoom: tile → encode geometry → records.
+// Plain point Features of GeoJSON lines can skip the objects: native/geojson.c scans them and writes their records.
 import { isAscii } from 'node:buffer';
 import { encodeGeometry } from '../mvt/encode.js';
 import { zxyToTileId } from '../pmtiles/tileid.js';
@@ -22,12 +23,11 @@ export interface LayerStats {
 }
 
 export interface MapResult {
-  batch: RecordBatch;
+  /** sorted runs of records: the one written here, then, when points were scanned, the one written natively */
+  runs: RecordBatch[];
   features: number;
   /** of which point features read by the native scanner */
   scanned: number;
-  /** the records of those points, written natively: a second sorted run */
-  pointBatch?: RecordBatch;
   layers: Record<string, LayerStats>;
   /** world-coordinate bounds of what was mapped: minX, minY, maxX, maxY */
   world: [number, number, number, number];
@@ -84,7 +84,14 @@ export class Mapper {
   scanned = 0;
   /** the scan whose points addScanned collects; their records are written natively at finish() */
   private scan:
-    | { writer: PointScanner; props: Uint8Array; layer: string; points: Float64Array; count: number }
+    | {
+        writer: PointScanner;
+        profile: PointProfile;
+        props: Uint8Array;
+        layer: string;
+        points: Float64Array;
+        count: number;
+      }
     | undefined;
 
   constructor(
@@ -215,33 +222,32 @@ export class Mapper {
   }
 
   /**
-   * A point Feature scanned by native/geojson.c (properties already encoded, `props[start .. end)`), mapped as
+   * A point Feature of the scan (startScan), its properties encoded in the scan's `props[start .. end)`, mapped as
    * add() would map it through the profile's `points`: the same statistics now, and at finish() the same records,
    * written natively as a second run (no object made).
    * `fields` is its properties' [key, type, key, type, …]; `fieldsDone` says they were counted for this layer
    * already. Returns whether they are now (false when the point is outside the zooms written).
    */
   addScanned(
-    points: PointProfile,
     seq: number,
     where: () => string,
     lon: number,
     lat: number,
     rawId: number,
-    props: Uint8Array,
     start: number,
     end: number,
     fields: string[],
     fieldsDone: boolean,
   ): boolean {
-    const { ctx, origin } = this;
+    const { ctx, scan } = this;
+    if (!scan) throw new Error('addScanned: no scan started');
+    const points = scan.profile;
     this.features++;
     this.scanned++;
     const zmin = Math.max(ctx.minzoom, points.minzoom(lon, lat));
     const zmax = Math.min(ctx.maxzoom, points.maxzoom);
     if (zmin > zmax) return fieldsDone;
-    const layer = points.layer(origin.source);
-    const stats = this.layerStats(layer, zmin, zmax);
+    const stats = this.layerStats(scan.layer, zmin, zmax);
     if (!fieldsDone) {
       const f = stats.fields;
       for (let i = 0; i < fields.length; i += 2) {
@@ -256,9 +262,6 @@ export class Mapper {
     const wx = projectX(lon);
     const wy = projectY(lat);
     this.extendWorld(wx, wy);
-    const scan = this.scan;
-    if (!scan || scan.props !== props || scan.layer !== layer)
-      throw new Error('addScanned: one scan (its properties and layer) per Mapper, after startScan');
     const size = scan.writer.POINT_SIZE;
     if ((scan.count + 1) * size > scan.points.length) {
       const bigger = new Float64Array(Math.max(1024, scan.points.length * 2));
@@ -278,27 +281,23 @@ export class Mapper {
     return true;
   }
 
-  /** Before addScanned: the scan's properties, the layer its points go to and the native writer of their records. */
-  startScan(writer: PointScanner, props: Uint8Array, layer: string): void {
-    this.scan = { writer, props, layer, points: new Float64Array(0), count: 0 };
+  /** Before addScanned: the native writer of the points' records, the profile's points, the scan's properties. */
+  startScan(writer: PointScanner, profile: PointProfile, props: Uint8Array): void {
+    const layer = profile.layer(this.origin.source);
+    this.scan = { writer, profile, props, layer, points: new Float64Array(0), count: 0 };
   }
 
   finish(): MapResult {
     const scan = this.scan;
     const { extent, buffer } = this.ctx.tiling;
+    const runs = [this.out.finish()];
+    if (scan && scan.count) {
+      const points = scan.points.subarray(0, scan.count * scan.writer.POINT_SIZE);
+      const layer = layerNameBytes(scan.layer);
+      runs.push(scan.writer.writePoints(points, scan.props, layer, this.ranges, extent, buffer));
+    }
     return {
-      batch: this.out.finish(),
-      pointBatch:
-        scan && scan.count
-          ? scan.writer.writePoints(
-              scan.points.subarray(0, scan.count * scan.writer.POINT_SIZE),
-              scan.props,
-              layerNameBytes(scan.layer),
-              this.ranges,
-              extent,
-              buffer,
-            )
-          : undefined,
+      runs,
       features: this.features,
       scanned: this.scanned,
       layers: this.layers,
@@ -375,10 +374,13 @@ function parseLine(
 const utf8 = new TextDecoder();
 const utf8KeepBom = new TextDecoder('utf-8', { ignoreBOM: true });
 
-/** UTF-8 bytes → string; ASCII (most GeoJSON) is copied byte for byte, which is several times faster than decoding. */
-export function decodeText(bytes: Uint8Array): string {
+/**
+ * UTF-8 bytes → string; ASCII (most GeoJSON) is copied byte for byte, which is several times faster than decoding.
+ * A byte order mark is dropped only where the text starts (`atStart`).
+ */
+export function decodeText(bytes: Uint8Array, atStart = true): string {
   if (isAscii(bytes)) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-  return utf8.decode(bytes);
+  return (atStart ? utf8 : utf8KeepBom).decode(bytes);
 }
 
 /**
@@ -399,7 +401,7 @@ export function mapNdjsonBytes(
   const size = scanner.ITEM_SIZE;
   const counted = new Array<boolean>(signatures.length).fill(false);
   const m = new Mapper(ctx, origin);
-  m.startScan(scanner, props, points.layer(origin.source));
+  m.startScan(scanner, points, props);
   let seq = origin.firstSeq;
   for (let k = 0; k < items.length; k += size) {
     const line = origin.firstLine + items[k + 1]!;
@@ -407,13 +409,11 @@ export function mapNdjsonBytes(
     if (items[k] === 1) {
       const sig = items[k + 7]!;
       counted[sig] = m.addScanned(
-        points,
         seq++,
         where,
         items[k + 2]!,
         items[k + 3]!,
         items[k + 4]!,
-        props,
         items[k + 5]!,
         items[k + 6]!,
         signatures[sig]!,
@@ -423,10 +423,7 @@ export function mapNdjsonBytes(
     }
     // a line the scan left alone, decoded by itself as the chunk would be (a BOM dropped only at its start)
     const start = items[k + 2]!;
-    const lineBytes = bytes.subarray(start, items[k + 3]!);
-    const text = isAscii(lineBytes)
-      ? Buffer.from(lineBytes.buffer, lineBytes.byteOffset, lineBytes.byteLength).toString('latin1')
-      : (start === 0 ? utf8 : utf8KeepBom).decode(lineBytes);
+    const text = decodeText(bytes.subarray(start, items[k + 3]!), start === 0);
     parseLine(text, 0, text.length, origin.input, line, (f) => m.add(f, seq++, where));
   }
   return m.finish();

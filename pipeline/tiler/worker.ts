@@ -76,7 +76,7 @@ async function handle(msg: WorkerRequest): Promise<{ result: unknown; transfer: 
 function mapped(r: MapResult): { result: MapResult; transfer: ArrayBuffer[] } {
   return {
     result: r,
-    transfer: (r.pointBatch ? [r.batch, r.pointBatch] : [r.batch]).flatMap((b) => [
+    transfer: r.runs.flatMap((b) => [
       b.bytes.buffer as ArrayBuffer,
       b.tileIds.buffer as ArrayBuffer,
       b.offsets.buffer as ArrayBuffer,

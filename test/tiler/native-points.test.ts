@@ -64,9 +64,9 @@ function both(text: string | Uint8Array, ctx = context()) {
   const scans: number[] = [];
   const run = () => {
     try {
-      const { scanned, pointBatch, ...r } = mapNdjsonBytes(ctx, bytes, origin);
+      const { scanned, runs, ...r } = mapNdjsonBytes(ctx, bytes, origin);
       scans.push(scanned);
-      const batch = pointBatch ? mergeRuns(r.batch, pointBatch) : r.batch;
+      const batch = runs.length > 1 ? mergeRuns(runs[0]!, runs[1]!) : runs[0]!;
       return {
         ...r,
         batch: { tileIds: [...batch.tileIds], offsets: [...batch.offsets], bytes: [...batch.bytes] },
