@@ -1,7 +1,7 @@
 // Encode stage for one tile: records → MVT layers (sorted, keys and values deduplicated) → gzip, within a size budget.
 import { ProtoWriter, varintSize } from '../mvt/protobuf-writer.js';
 import { ByteReader } from './bytes.js';
-import type { RecordTable } from './records.js';
+import { RecordTable } from './records.js';
 import { TileGzip } from './gzip.js';
 
 export interface AssembleOptions {
@@ -268,4 +268,22 @@ export function assembleTile(t: RecordTable, opts: AssembleOptions): AssembledTi
     });
     if (total === 0) return { data, dropped, rawSize: raw.length };
   }
+}
+
+const table = new RecordTable();
+
+/**
+ * Encodes and compresses the tile whose `count` records start at `buf[start]` (as RecordWriter wrote them, one after
+ * another); `end` is where they end.
+ */
+export function assembleRecords(
+  buf: Uint8Array,
+  start: number,
+  count: number,
+  opts: AssembleOptions,
+): AssembledTile & { end: number } {
+  const r = new ByteReader(buf);
+  r.pos = start;
+  table.read(r, count);
+  return { ...assembleTile(table, opts), end: r.pos };
 }

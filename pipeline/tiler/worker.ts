@@ -2,9 +2,8 @@
 // compress) on batches the main thread hands it.
 import { parentPort } from 'node:worker_threads';
 import { ByteReader } from './bytes.js';
-import { assembleTile, type AssembleOptions } from './assemble.js';
+import { assembleRecords, type AssembleOptions } from './assemble.js';
 import { mapFeatures, mapNdjsonBytes, type MapContext, type MapResult } from './map-stage.js';
-import { RecordTable } from './records.js';
 import type { TilingOptions } from './tile-feature.js';
 import type { ProfileModule, ProfileRef, SourceFeature } from './types.js';
 
@@ -84,8 +83,6 @@ function mapped(r: MapResult): { result: MapResult; transfer: ArrayBuffer[] } {
   };
 }
 
-const table = new RecordTable();
-
 function encode(bytes: Uint8Array, tiles: number): { result: EncodeResult; transfer: ArrayBuffer[] } {
   const r = new ByteReader(bytes);
   const tileIds = new Float64Array(tiles);
@@ -98,8 +95,8 @@ function encode(bytes: Uint8Array, tiles: number): { result: EncodeResult; trans
   for (let t = 0; t < tiles; t++) {
     const tileId = r.f64();
     const count = r.u32();
-    table.read(r, count);
-    const tile = assembleTile(table, assembleOptions!);
+    const tile = assembleRecords(bytes, r.pos, count, assembleOptions!);
+    r.pos = tile.end;
     tileIds[t] = tileId;
     offsets[t] = total;
     rawSizes[t] = tile.rawSize;
