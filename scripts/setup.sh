@@ -93,6 +93,9 @@ build_addon deflate 'native gzip (libdeflate)' /usr/include/libdeflate.h \
 # plain point features of GeoJSON lines scanned without a JavaScript object each; without it JSON.parse reads
 # every line (slower, the same archive)
 build_addon geojson 'native point scanner' '' 'the tiler will parse every line in JavaScript instead' -lm
+# each tile's records encoded as MVT without a JavaScript object each; without it JavaScript encodes them (slower,
+# the same archive)
+build_addon tile 'native tile encoder' '' 'the tiler will encode every tile in JavaScript instead' -lm
 
 # the map labels' SDF glyphs (build/glyphs, served under /fonts/): built when missing or when their builder changed
 glyphs=build/glyphs/manifest.json

@@ -1,8 +1,11 @@
 // Encode stage for one tile: records → MVT layers (sorted, keys and values deduplicated) → gzip, within a size budget.
+// assembleRecords(At) has the native encoder (native-tiles.ts) write the MVT bytes when it is built; this JavaScript
+// encoder, which gives the same bytes, takes the tiles it leaves and those over the budget.
 import { ProtoWriter, varintSize } from '../mvt/protobuf-writer.js';
 import { ByteReader } from './bytes.js';
 import { RecordTable } from './records.js';
 import { TileGzip } from './gzip.js';
+import { nativeTileEncoder, type TileEncoder } from './native-tiles.js';
 
 export interface AssembleOptions {
   extent: number;
@@ -272,9 +275,27 @@ export function assembleTile(t: RecordTable, opts: AssembleOptions): AssembledTi
 
 const table = new RecordTable();
 
+/** The thread's native encoder: looked up on its first tile (WEFT_NATIVE_TILES=0 switches it off), null without. */
+let tileEncoder: TileEncoder | null | undefined;
+const encoder = (): TileEncoder | null =>
+  tileEncoder === undefined ? (tileEncoder = nativeTileEncoder()) : tileEncoder;
+
+/** How this thread's tiles were encoded by assembleRecords(At): natively, or in JavaScript (left to it, over budget). */
+export const encodedTiles = { native: 0, javascript: 0 };
+
+/** The native encoder's tile compressed, when it has one and it fits the budget (else JavaScript encodes it). */
+function compressNative(raw: Uint8Array | null | undefined, opts: AssembleOptions): Uint8Array | null {
+  if (!raw) return null;
+  const data = compressor(opts.level).gzip(raw);
+  if (data.length > opts.budget) return null;
+  encodedTiles.native++;
+  return data;
+}
+
 /**
  * Encodes and compresses the tile whose `count` records start at `buf[start]` (as RecordWriter wrote them, one after
- * another); `end` is where they end.
+ * another); `end` is where they end. The native encoder writes the tile when it can and the tile fits the budget;
+ * otherwise the JavaScript encoder does (the same bytes, and it drops features to meet the budget).
  */
 export function assembleRecords(
   buf: Uint8Array,
@@ -282,8 +303,28 @@ export function assembleRecords(
   count: number,
   opts: AssembleOptions,
 ): AssembledTile & { end: number } {
+  const native = encoder();
+  const raw = native?.encode(buf, start, count, opts.extent);
+  const data = compressNative(raw, opts);
+  if (data) return { data, dropped: 0, rawSize: raw!.length, end: native!.end };
+  encodedTiles.javascript++;
   const r = new ByteReader(buf);
   r.pos = start;
   table.read(r, count);
   return { ...assembleTile(table, opts), end: r.pos };
+}
+
+/** The same for a tile whose records lie apart: record i starts at `buf[starts[i]]` (i < count). */
+export function assembleRecordsAt(
+  buf: Uint8Array,
+  starts: Uint32Array,
+  count: number,
+  opts: AssembleOptions,
+): AssembledTile {
+  const raw = encoder()?.encodeAt(buf, starts, count, opts.extent);
+  const data = compressNative(raw, opts);
+  if (data) return { data, dropped: 0, rawSize: raw!.length };
+  encodedTiles.javascript++;
+  table.readAt(buf, starts, 0, count);
+  return assembleTile(table, opts);
 }

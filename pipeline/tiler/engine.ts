@@ -1,4 +1,6 @@
 // The tiling engine: read → map (workers) → sort (by tile id) → encode (workers) → write (PMTiles, clustered).
+// Sorted runs stay in shared memory; encode jobs are slices of them (shared-runs.ts), or, once runs spilled to disk,
+// records merged here (merge.ts).
 // It knows tiles, not schemas: a profile module, loaded in every worker, turns source features into layer features.
 import { UserError } from '../../core/errors.js';
 import { PMTilesWriter } from '../pmtiles/writer.js';
@@ -10,6 +12,7 @@ import type { AssembleOptions } from './assemble.js';
 import type { LayerStats, MapResult } from './map-stage.js';
 import { MemoryRun, RunMerger, SpillFile, type TileRecords } from './merge.js';
 import { WorkerPool } from './pool.js';
+import { planJobs, RunArena } from './shared-runs.js';
 import type { RecordBatch } from './records.js';
 import { DEFAULT_TILING, type TilingOptions } from './tile-feature.js';
 import { unprojectX, unprojectY } from './project.js';
@@ -71,6 +74,8 @@ export interface EngineStats {
 /** Chunks in flight per worker: enough to keep them busy, few enough to bound memory. */
 const IN_FLIGHT_PER_WORKER = 3;
 const SEQ_PER_CHUNK = 2 ** 24;
+/** Record bytes per encode job. */
+const JOB_BYTES = 512 * 1024;
 
 export async function runEngine(
   inputs: AsyncIterable<InputChunk>,
@@ -111,9 +116,11 @@ export async function runEngine(
     let records = 0;
     const inFlight = new Set<Promise<void>>();
     let chunkIndex = 0;
+    // runs in shared memory, read there by the encode stage's workers (shared-runs.ts)
+    const arena = new RunArena(Math.min(sortMemory, 1 << 30));
     const accept = (r: MapResult): void => {
       for (const b of r.runs) {
-        batches.push(b);
+        batches.push(arena.add(b));
         inMemory += b.bytes.length + b.tileIds.length * 12;
         records += b.tileIds.length;
       }
@@ -122,6 +129,7 @@ export async function runEngine(
         spill ??= new SpillFile(`${opts.output}.sort-${process.pid}.tmp`);
         for (const b of batches) spill.spill(b);
         batches.length = 0;
+        arena.reset();
         inMemory = 0;
       }
       features += r.features;
@@ -177,7 +185,6 @@ export async function runEngine(
       progress.log(
         `sort: ${(spill.bytes / 2 ** 20).toFixed(0)} MiB of records spilled to disk (memory budget ${sortMemory / 2 ** 20} MiB)`,
       );
-    const merger = new RunMerger([...batches.map((b) => new MemoryRun(b)), ...(spill?.cursors() ?? [])]);
     progress.stage('merge+encode+write', 'records', records);
     try {
       const queue: Promise<EncodeResult & { records: number }>[] = [];
@@ -204,21 +211,33 @@ export async function runEngine(
         }
         progress.tick(r.records);
       };
-      let job = new JobBuilder();
-      for (let tile = merger.next(); tile; tile = merger.next()) {
-        job.addTile(tile);
-        if (job.full()) {
-          const built = job.finish();
-          queue.push(encodeJob(pool, built));
-          job = new JobBuilder();
+      if (!spill) {
+        // the runs are in shared memory: each worker gathers its job's tiles from them
+        await pool.broadcast({ kind: 'runs', runs: batches });
+        for (const job of planJobs(batches, JOB_BYTES)) {
+          queue.push(
+            pool
+              .run<EncodeResult>({ kind: 'encode-runs', slices: job.slices })
+              .then((r) => ({ ...r, records: job.records })),
+          );
           if (queue.length >= maxQueue) await drain();
         }
-      }
-      if (job.tiles) {
-        const built = job.finish();
-        queue.push(encodeJob(pool, built));
+      } else {
+        // runs on disk: merged here, each job's records copied into one transferable buffer
+        const merger = new RunMerger([...batches.map((b) => new MemoryRun(b)), ...spill.cursors()]);
+        let job = new JobBuilder();
+        for (let tile = merger.next(); tile; tile = merger.next()) {
+          job.addTile(tile);
+          if (job.full()) {
+            queue.push(encodeJob(pool, job.finish()));
+            job = new JobBuilder();
+            if (queue.length >= maxQueue) await drain();
+          }
+        }
+        if (job.tiles) queue.push(encodeJob(pool, job.finish()));
       }
       while (queue.length) await drain();
+      if (!spill) await pool.broadcast({ kind: 'runs', runs: [] });
       await writer.finish();
     } catch (err) {
       await writer.abort();
@@ -289,7 +308,7 @@ class JobBuilder {
   }
 
   full(): boolean {
-    return this.size > 512 * 1024 || this.tiles >= 4096;
+    return this.size > JOB_BYTES || this.tiles >= 4096;
   }
 
   finish(): Job {

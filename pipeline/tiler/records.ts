@@ -270,32 +270,48 @@ export class RecordTable {
 
   /** Reads `count` records from the reader's position (which moves past them). */
   read(r: ByteReader, count: number): void {
+    this.start(r.buf, count);
+    for (let i = 0; i < count; i++) this.readRecord(r, i);
+  }
+
+  /** Reads `count` records of `buf` starting at `starts[from]`, `starts[from + 1]`, … */
+  readAt(buf: Uint8Array, starts: Uint32Array, from: number, count: number): void {
+    this.start(buf, count);
+    const r = new ByteReader(buf);
+    for (let i = 0; i < count; i++) {
+      r.pos = starts[from + i]!;
+      this.readRecord(r, i);
+    }
+  }
+
+  private start(buf: Uint8Array, count: number): void {
     if (count > this.type.length) this.grow(count);
-    this.buf = r.buf;
+    this.buf = buf;
     this.count = count;
     this.layer.length = count;
-    const view = r.view;
-    for (let i = 0; i < count; i++) {
-      this.type[i] = r.u8();
-      const glen = r.varint();
-      this.geomStart[i] = r.pos;
-      this.geomEnd[i] = r.pos += glen;
-      this.seq[i] = r.varint();
-      const flags = r.u8();
-      if (flags & 2) {
-        this.sortKey[i] = view.getFloat64(r.pos, true);
-        r.pos += 8;
-      } else this.sortKey[i] = 0;
-      if (flags & 1) {
-        this.id[i] = view.getFloat64(r.pos, true);
-        r.pos += 8;
-      } else this.id[i] = -1;
-      const llen = r.varint();
-      this.layer[i] = layerName(r.buf, r.pos, (r.pos += llen));
-      const plen = r.varint();
-      this.propsStart[i] = r.pos;
-      this.propsEnd[i] = r.pos += plen;
-    }
+  }
+
+  /** Record i from the reader's position. */
+  private readRecord(r: ByteReader, i: number): void {
+    this.type[i] = r.u8();
+    const glen = r.varint();
+    this.geomStart[i] = r.pos;
+    this.geomEnd[i] = r.pos += glen;
+    this.seq[i] = r.varint();
+    const flags = r.u8();
+    if (flags & 2) {
+      this.sortKey[i] = r.view.getFloat64(r.pos, true);
+      r.pos += 8;
+    } else this.sortKey[i] = 0;
+    if (flags & 1) {
+      this.id[i] = r.view.getFloat64(r.pos, true);
+      r.pos += 8;
+    } else this.id[i] = -1;
+    const llen = r.varint();
+    this.layer[i] = layerName(r.buf, r.pos, (r.pos += llen));
+    const plen = r.varint();
+    this.propsStart[i] = r.pos;
+    this.propsEnd[i] = r.pos += plen;
   }
 
   private grow(n: number): void {

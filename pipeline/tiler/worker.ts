@@ -2,9 +2,11 @@
 // compress) on batches the main thread hands it.
 import { parentPort } from 'node:worker_threads';
 import { ByteReader } from './bytes.js';
-import { assembleRecords, type AssembleOptions } from './assemble.js';
+import { assembleRecords, assembleRecordsAt, type AssembledTile, type AssembleOptions } from './assemble.js';
 import { mapFeatures, mapNdjsonBytes, type MapContext, type MapResult } from './map-stage.js';
 import type { TilingOptions } from './tile-feature.js';
+import type { RecordBatch } from './records.js';
+import { forEachTile } from './shared-runs.js';
 import type { ProfileModule, ProfileRef, SourceFeature } from './types.js';
 
 export type WorkerRequest =
@@ -26,7 +28,11 @@ export type WorkerRequest =
       firstIndex: number;
       firstSeq: number;
     }
-  | { kind: 'encode'; bytes: Uint8Array; tiles: number };
+  | { kind: 'encode'; bytes: Uint8Array; tiles: number }
+  /** the sorted runs, in shared memory, that encode-runs jobs refer to (an empty list lets them go) */
+  | { kind: 'runs'; runs: RecordBatch[] }
+  /** encode the tiles of these slices of the runs: [run, first record, end record]… (see shared-runs.ts) */
+  | { kind: 'encode-runs'; slices: Uint32Array };
 
 export interface EncodeResult {
   tileIds: Float64Array;
@@ -69,6 +75,14 @@ async function handle(msg: WorkerRequest): Promise<{ result: unknown; transfer: 
     }
     case 'encode':
       return encode(msg.bytes, msg.tiles);
+    case 'runs':
+      runs = msg.runs;
+      return { result: true, transfer: [] };
+    case 'encode-runs': {
+      const out = new EncodedTiles();
+      forEachTile(runs, msg.slices, (tileId, buf, starts, count) => out.addAt(tileId, buf, starts, count));
+      return out.finish();
+    }
   }
 }
 
@@ -83,41 +97,70 @@ function mapped(r: MapResult): { result: MapResult; transfer: ArrayBuffer[] } {
   };
 }
 
+let runs: RecordBatch[] = [];
+
 function encode(bytes: Uint8Array, tiles: number): { result: EncodeResult; transfer: ArrayBuffer[] } {
   const r = new ByteReader(bytes);
-  const tileIds = new Float64Array(tiles);
-  const offsets = new Uint32Array(tiles + 1);
-  const rawSizes = new Uint32Array(tiles);
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  let dropped = 0;
-  const droppedTiles: number[] = [];
+  const out = new EncodedTiles();
   for (let t = 0; t < tiles; t++) {
     const tileId = r.f64();
     const count = r.u32();
-    const tile = assembleRecords(bytes, r.pos, count, assembleOptions!);
-    r.pos = tile.end;
-    tileIds[t] = tileId;
-    offsets[t] = total;
-    rawSizes[t] = tile.rawSize;
-    parts.push(tile.data);
-    total += tile.data.length;
+    r.pos = out.add(tileId, bytes, r.pos, count);
+  }
+  return out.finish();
+}
+
+/** The encoded tiles of one job, collected for the reply. */
+class EncodedTiles {
+  private readonly tileIds: number[] = [];
+  private readonly rawSizes: number[] = [];
+  private readonly parts: Uint8Array[] = [];
+  private total = 0;
+  private dropped = 0;
+  private readonly droppedTiles: number[] = [];
+
+  /** Encodes the tile whose `count` records start at buf[start], one after another; returns where they end. */
+  add(tileId: number, buf: Uint8Array, start: number, count: number): number {
+    const tile = assembleRecords(buf, start, count, assembleOptions!);
+    this.push(tileId, tile);
+    return tile.end;
+  }
+
+  /** Encodes the tile whose records start at buf[starts[0]], …, buf[starts[count - 1]]. */
+  addAt(tileId: number, buf: Uint8Array, starts: Uint32Array, count: number): void {
+    this.push(tileId, assembleRecordsAt(buf, starts, count, assembleOptions!));
+  }
+
+  private push(tileId: number, tile: AssembledTile): void {
+    this.tileIds.push(tileId);
+    this.rawSizes.push(tile.rawSize);
+    this.parts.push(tile.data);
+    this.total += tile.data.length;
     if (tile.dropped) {
-      dropped += tile.dropped;
-      droppedTiles.push(tileId);
+      this.dropped += tile.dropped;
+      this.droppedTiles.push(tileId);
     }
   }
-  offsets[tiles] = total;
-  const data = new Uint8Array(total);
-  let pos = 0;
-  for (const p of parts) {
-    data.set(p, pos);
-    pos += p.length;
+
+  finish(): { result: EncodeResult; transfer: ArrayBuffer[] } {
+    const n = this.tileIds.length;
+    const offsets = new Uint32Array(n + 1);
+    const data = new Uint8Array(this.total);
+    let pos = 0;
+    for (let i = 0; i < n; i++) {
+      offsets[i] = pos;
+      data.set(this.parts[i]!, pos);
+      pos += this.parts[i]!.length;
+    }
+    offsets[n] = pos;
+    const tileIds = Float64Array.from(this.tileIds);
+    const rawSizes = Uint32Array.from(this.rawSizes);
+    const { dropped, droppedTiles } = this;
+    return {
+      result: { tileIds, offsets, data, rawSizes, dropped, droppedTiles },
+      transfer: [tileIds.buffer, offsets.buffer, data.buffer, rawSizes.buffer],
+    };
   }
-  return {
-    result: { tileIds, offsets, data, rawSizes, dropped, droppedTiles },
-    transfer: [tileIds.buffer, offsets.buffer, data.buffer, rawSizes.buffer],
-  };
 }
 
 parentPort!.on('message', (msg: { id: number; req: WorkerRequest }) => {

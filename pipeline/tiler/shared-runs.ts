@@ -1,0 +1,209 @@
+// Sort stage without a central merge: the sorted runs of the map stage live in shared memory that every worker
+// sees. The main thread only cuts the tile-id space into jobs (for each run, the slice of its records in the job's
+// id range); the worker that takes a job gathers each tile's records from those slices itself. No record bytes go
+// through the main thread, and the merging is spread over the workers.
+import { radixOrder, type RecordBatch } from './records.js';
+
+/**
+ * Holds runs in shared memory: their record bytes side by side in a few large SharedArrayBuffers (so that a tile's
+ * records from many runs lie in one buffer and are read where they are), their ids and offsets in small ones.
+ * Pages of a buffer count towards memory only once written.
+ */
+export class RunArena {
+  private chunk = new SharedArrayBuffer(0);
+  private used = 0;
+
+  constructor(private readonly chunkBytes: number) {}
+
+  /** The run copied into the arena; its `bytes` is a view of one of the arena's buffers. */
+  add(b: RecordBatch): RecordBatch {
+    const n = b.bytes.length;
+    if (this.used + n > this.chunk.byteLength) {
+      this.chunk = new SharedArrayBuffer(Math.max(this.chunkBytes, n));
+      this.used = 0;
+    }
+    const bytes = new Uint8Array(this.chunk, this.used, n);
+    bytes.set(b.bytes);
+    this.used += n;
+    const tileIds = new Float64Array(new SharedArrayBuffer(b.tileIds.byteLength));
+    tileIds.set(b.tileIds);
+    const offsets = new Uint32Array(new SharedArrayBuffer(b.offsets.byteLength));
+    offsets.set(b.offsets);
+    return { bytes, tileIds, offsets };
+  }
+
+  /** Starts a fresh buffer for the next runs (the earlier ones live on while anything refers to them). */
+  reset(): void {
+    this.chunk = new SharedArrayBuffer(0);
+    this.used = 0;
+  }
+}
+
+/** Start of record i of a run, or the end of its bytes for i = count. */
+const recordStart = (run: RecordBatch, i: number): number =>
+  i < run.offsets.length ? run.offsets[i]! : run.bytes.length;
+
+/** The first index of `ids` (ascending) from `from` on whose id is ≥ `id`. */
+function lowerBound(ids: Float64Array, id: number, from: number): number {
+  let lo = from;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ids[mid]! < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export interface Job {
+  /** [run, first record, end record] per run with records in the job */
+  slices: Uint32Array;
+  records: number;
+}
+
+/** Every SAMPLE-th record of each run marks where a job may end; its weight is the bytes up to the next mark. */
+const SAMPLE = 256;
+
+/**
+ * Cuts the runs into jobs of consecutive tile ids with about `targetBytes` of records each; every record is in
+ * exactly one job and a tile's records are never split between two. Jobs come in ascending tile-id order.
+ */
+export function* planJobs(runs: RecordBatch[], targetBytes: number): Generator<Job> {
+  // sampled ids and the record bytes each sample stands for, ordered by id: where the cumulative bytes cross the
+  // target, the sample's id starts the next job
+  const ids: number[] = [];
+  const weights: number[] = [];
+  for (const run of runs) {
+    const n = run.tileIds.length;
+    for (let i = 0; i < n; i += SAMPLE) {
+      ids.push(run.tileIds[i]!);
+      weights.push(recordStart(run, Math.min(n, i + SAMPLE)) - recordStart(run, i));
+    }
+  }
+  const order = Array.from(ids.keys()).sort((a, b) => ids[a]! - ids[b]!);
+  const cuts: number[] = [];
+  let acc = 0;
+  for (const k of order) {
+    const id = ids[k]!;
+    if (acc >= targetBytes && (cuts.length === 0 || id > cuts[cuts.length - 1]!)) {
+      cuts.push(id);
+      acc = 0;
+    }
+    acc += weights[k]!;
+  }
+  cuts.push(Infinity);
+  const at = new Array<number>(runs.length).fill(0);
+  for (const cut of cuts) {
+    const slices: number[] = [];
+    let records = 0;
+    for (let r = 0; r < runs.length; r++) {
+      const ids = runs[r]!.tileIds;
+      const start = at[r]!;
+      const end = cut === Infinity ? ids.length : lowerBound(ids, cut, start);
+      if (end > start) {
+        slices.push(r, start, end);
+        records += end - start;
+      }
+      at[r] = end;
+    }
+    if (records) yield { slices: Uint32Array.from(slices), records };
+  }
+}
+
+let scratch = new Uint8Array(1 << 16);
+let starts = new Uint32Array(1 << 12);
+/** Per runs array: each run's buffer as a whole, and the index of that buffer (runs sharing one have the same). */
+let viewsOf: RecordBatch[] | undefined;
+let whole: Uint8Array[] = [];
+let bufferOf = new Uint32Array(0);
+
+function viewRuns(runs: RecordBatch[]): void {
+  if (viewsOf === runs) return;
+  viewsOf = runs;
+  const index = new Map<ArrayBufferLike, number>();
+  bufferOf = new Uint32Array(runs.length);
+  whole = [];
+  runs.forEach((run, r) => {
+    let k = index.get(run.bytes.buffer);
+    if (k === undefined) {
+      index.set(run.bytes.buffer, (k = whole.length));
+      whole.push(new Uint8Array(run.bytes.buffer));
+    }
+    bufferOf[r] = k;
+  });
+}
+
+/**
+ * Calls `fn` for each tile of a job in ascending tile-id order with its records: record i of the tile starts at
+ * `buf[starts[i]]` (i < count; `starts` is valid until the callback returns). Records are read where they lie when
+ * a tile's runs share one buffer of the arena; otherwise they are first copied into a scratch buffer. Within a
+ * tile, records keep the order of the runs, then their order in a run.
+ */
+export function forEachTile(
+  runs: RecordBatch[],
+  slices: Uint32Array,
+  fn: (tileId: number, buf: Uint8Array, starts: Uint32Array, count: number) => void,
+): void {
+  viewRuns(runs);
+  let n = 0;
+  for (let k = 0; k < slices.length; k += 3) n += slices[k + 2]! - slices[k + 1]!;
+  const ids = new Float64Array(n);
+  const runOf = new Uint32Array(n);
+  const index = new Uint32Array(n);
+  let maxId = 0;
+  let j = 0;
+  for (let k = 0; k < slices.length; k += 3) {
+    const r = slices[k]!;
+    const tileIds = runs[r]!.tileIds;
+    for (let i = slices[k + 1]!; i < slices[k + 2]!; i++, j++) {
+      const id = tileIds[i]!;
+      ids[j] = id;
+      runOf[j] = r;
+      index[j] = i;
+      if (id > maxId) maxId = id;
+    }
+  }
+  const order: ArrayLike<number> =
+    maxId < 2 ** 32
+      ? radixOrder(ids, maxId)
+      : Array.from({ length: n }, (_, i) => i).sort((a, b) => ids[a]! - ids[b]! || a - b);
+  for (let k = 0; k < n;) {
+    const first = order[k]!;
+    const tileId = ids[first]!;
+    const b0 = bufferOf[runOf[first]!]!;
+    let end = k + 1;
+    let oneBuffer = true;
+    for (; end < n && ids[order[end]!] === tileId; end++)
+      if (bufferOf[runOf[order[end]!]!] !== b0) oneBuffer = false;
+    const count = end - k;
+    if (starts.length < count) starts = new Uint32Array(Math.max(count, 2 * starts.length));
+    if (oneBuffer) {
+      for (let m = 0; m < count; m++) {
+        const o = order[k + m]!;
+        const run = runs[runOf[o]!]!;
+        starts[m] = run.bytes.byteOffset + run.offsets[index[o]!]!;
+      }
+      fn(tileId, whole[b0]!, starts, count);
+      k = end;
+      continue;
+    }
+    // runs in several buffers (a run larger than the arena's buffers, or runs added by separate arenas)
+    let pos = 0;
+    for (let m = 0; m < count; m++) {
+      const o = order[k + m]!;
+      const run = runs[runOf[o]!]!;
+      const a = recordStart(run, index[o]!);
+      const b = recordStart(run, index[o]! + 1);
+      if (scratch.length < pos + (b - a)) {
+        const bigger = new Uint8Array(Math.max(2 * scratch.length, pos + (b - a)));
+        bigger.set(scratch.subarray(0, pos));
+        scratch = bigger;
+      }
+      scratch.set(run.bytes.subarray(a, b), pos);
+      starts[m] = pos;
+      pos += b - a;
+    }
+    fn(tileId, scratch, starts, count);
+    k = end;
+  }
+}
