@@ -12,6 +12,7 @@ import { PMTilesReader, fileSource } from '../pipeline/pmtiles/reader.js';
 import { tileIdToZxy } from '../pipeline/pmtiles/tileid.js';
 import { TileGzip, gzipBackend } from '../pipeline/tiler/gzip.js';
 import { nativeScanner, nativeScannerError } from '../pipeline/tiler/native-points.js';
+import { nativeTileEncoderError } from '../pipeline/tiler/native-tiles.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const out = `${root}bench/out`;
@@ -36,6 +37,7 @@ interface Run {
     peakRssMiB: number;
     gzip: string;
     scannedPoints: number;
+    nativeTiles: number;
     stages: { stage: string; seconds: number; perSecond: number; unit: string }[];
   };
 }
@@ -81,6 +83,10 @@ console.log(`peak RSS: ${s.peakRssMiB} MiB; tiles gzipped by ${s.gzip}`);
 console.log(
   `point features read by the native scanner: ${s.scannedPoints} of ${s.features}` +
     (s.scannedPoints ? '' : ` (${nativeScannerError() || 'none in the input'})`),
+);
+console.log(
+  `tiles encoded by the native encoder: ${s.nativeTiles} of ${s.tiles}` +
+    (s.nativeTiles ? '' : ` (${nativeTileEncoderError() || 'left to JavaScript'})`),
 );
 for (const st of s.stages)
   console.log(`  stage ${st.stage}: ${st.seconds.toFixed(2)} s (${st.perSecond} ${st.unit}/s)`);

@@ -66,6 +66,8 @@ export interface EngineStats {
   gzip: string;
   /** point features read by the native scanner (native/geojson.c) instead of JSON.parse */
   scannedPoints: number;
+  /** tiles encoded by the native encoder (native/tile.c) instead of JavaScript */
+  nativeTiles: number;
   stages: StageStats[];
   peakRssMiB: number;
   seconds: number;
@@ -180,6 +182,7 @@ export async function runEngine(
     let dropped = 0;
     let droppedTiles = 0;
     let bytes = 0;
+    let nativeTiles = 0;
     // ---- sort (each worker returned a run sorted by tile id; merge them) + encode + write ------------------------
     if (spill)
       progress.log(
@@ -192,6 +195,7 @@ export async function runEngine(
       const drain = async (): Promise<void> => {
         const r = await queue.shift()!;
         dropped += r.dropped;
+        nativeTiles += r.nativeTiles;
         droppedTiles += r.droppedTiles.length;
         for (const id of r.droppedTiles) {
           const [z, x, y] = tileIdToZxy(id);
@@ -261,6 +265,7 @@ export async function runEngine(
       bytes,
       gzip: gzipBackend(),
       scannedPoints,
+      nativeTiles,
       stages: progress.stages,
       peakRssMiB,
       seconds: Math.round(performance.now() - started) / 1000,

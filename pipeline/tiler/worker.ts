@@ -2,7 +2,13 @@
 // compress) on batches the main thread hands it.
 import { parentPort } from 'node:worker_threads';
 import { ByteReader } from './bytes.js';
-import { assembleRecords, assembleRecordsAt, type AssembledTile, type AssembleOptions } from './assemble.js';
+import {
+  assembleRecords,
+  assembleRecordsAt,
+  encodedTiles,
+  type AssembledTile,
+  type AssembleOptions,
+} from './assemble.js';
 import { mapFeatures, mapNdjsonBytes, type MapContext, type MapResult } from './map-stage.js';
 import type { TilingOptions } from './tile-feature.js';
 import type { RecordBatch } from './records.js';
@@ -42,6 +48,8 @@ export interface EncodeResult {
   rawSizes: Uint32Array;
   dropped: number;
   droppedTiles: number[];
+  /** tiles encoded by the native encoder (native/tile.c); the others by JavaScript */
+  nativeTiles: number;
 }
 
 let ctx: MapContext | undefined;
@@ -118,6 +126,7 @@ class EncodedTiles {
   private total = 0;
   private dropped = 0;
   private readonly droppedTiles: number[] = [];
+  private readonly nativeBefore = encodedTiles.native;
 
   /** Encodes the tile whose `count` records start at buf[start], one after another; returns where they end. */
   add(tileId: number, buf: Uint8Array, start: number, count: number): number {
@@ -157,7 +166,15 @@ class EncodedTiles {
     const rawSizes = Uint32Array.from(this.rawSizes);
     const { dropped, droppedTiles } = this;
     return {
-      result: { tileIds, offsets, data, rawSizes, dropped, droppedTiles },
+      result: {
+        tileIds,
+        offsets,
+        data,
+        rawSizes,
+        dropped,
+        droppedTiles,
+        nativeTiles: encodedTiles.native - this.nativeBefore,
+      },
       transfer: [tileIds.buffer, offsets.buffer, data.buffer, rawSizes.buffer],
     };
   }

@@ -6,7 +6,8 @@ import { VectorTile, type VectorTileFeature } from '@mapbox/vector-tile';
 import { PbfReader } from 'pbf';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tileCommand } from '../../pipeline/tile-command.js';
-import { runEngine } from '../../pipeline/tiler/engine.js';
+import { runEngine, type EngineStats } from '../../pipeline/tiler/engine.js';
+import { nativeTileEncoderError } from '../../pipeline/tiler/native-tiles.js';
 import { readGeojsonInputs } from '../../pipeline/input/geojson.js';
 import { Progress } from '../../pipeline/progress.js';
 import { projectX, projectY } from '../../pipeline/tiler/project.js';
@@ -572,6 +573,25 @@ describe('weft tile: external sort', () => {
       true,
     );
     expect(readdirSync(`${dir}/disk`)).toEqual(['many.pmtiles']);
+    // the encode stage reads the in-memory runs in shared memory and the spilled ones through the merge; either
+    // way, tiles are encoded natively when the encoder is built, and JavaScript gives the same bytes without it
+    const native = !nativeTileEncoderError();
+    expect(a.stats.nativeTiles).toBe(native ? a.stats.tiles : 0);
+    expect(b.stats.nativeTiles).toBe(native ? b.stats.tiles : 0);
+    process.env.WEFT_NATIVE_TILES = '0';
+    try {
+      mkdirSync(`${dir}/js-mem`);
+      mkdirSync(`${dir}/js-disk`);
+      const c = await runEngineOn(seq, `${dir}/js-mem/many.pmtiles`, undefined);
+      const d = await runEngineOn(seq, `${dir}/js-disk/many.pmtiles`, 1);
+      expect([c.stats.nativeTiles, d.stats.nativeTiles]).toEqual([0, 0]);
+      for (const out of ['js-mem', 'js-disk'])
+        expect(
+          readFileSync(`${dir}/${out}/many.pmtiles`).equals(readFileSync(`${dir}/mem/many.pmtiles`)),
+        ).toBe(true);
+    } finally {
+      delete process.env.WEFT_NATIVE_TILES;
+    }
   });
 });
 
@@ -579,10 +599,10 @@ async function runEngineOn(
   input: string,
   output: string,
   sortMemoryMiB: number | undefined,
-): Promise<{ spilled: boolean }> {
+): Promise<{ spilled: boolean; stats: EngineStats }> {
   const lines: string[] = [];
   const progress = new Progress({ write: (s: string) => lines.push(s), isTTY: false } as any, false);
-  await runEngine(readGeojsonInputs([{ path: input, source: 'many' }]), {
+  const stats = await runEngine(readGeojsonInputs([{ path: input, source: 'many' }]), {
     output,
     profile: {
       module: new URL('../../pipeline/profiles/geojson.ts', import.meta.url).href,
@@ -593,5 +613,5 @@ async function runEngineOn(
     sortMemoryMiB,
     progress,
   });
-  return { spilled: lines.some((l) => /spilled to disk/.test(l)) };
+  return { spilled: lines.some((l) => /spilled to disk/.test(l)), stats };
 }
