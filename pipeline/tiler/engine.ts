@@ -94,6 +94,9 @@ export async function runEngine(
   if (!nativeDeflate())
     progress.log(`gzip: ${nativeGzipError()}; compressing tiles with zlib instead (≈ 2.5× slower)`);
   const pool = new WorkerPool(opts.workers);
+  const sortMemory = (opts.sortMemoryMiB ?? Number(process.env.WEFT_SORT_MEMORY_MB ?? 768)) * 2 ** 20;
+  // the workers put the runs they sort here, in shared memory, where the encode stage reads them
+  const arena = new RunArena(Math.min(sortMemory, 2 ** 30));
   let spill: SpillFile | undefined;
   try {
     await pool.broadcast({
@@ -104,12 +107,12 @@ export async function runEngine(
       maxzoom: opts.maxzoom,
       clip: opts.clip,
       assemble,
+      arena: arena.share,
     });
 
     // ---- read + map ------------------------------------------------------------------------------------------
     progress.stage('read+map', 'features');
     const batches: RecordBatch[] = [];
-    const sortMemory = (opts.sortMemoryMiB ?? Number(process.env.WEFT_SORT_MEMORY_MB ?? 768)) * 2 ** 20;
     let inMemory = 0;
     const layers: Record<string, LayerStats> = {};
     const world: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
@@ -118,20 +121,22 @@ export async function runEngine(
     let records = 0;
     const inFlight = new Set<Promise<void>>();
     let chunkIndex = 0;
-    // runs in shared memory, read there by the encode stage's workers (shared-runs.ts)
-    const arena = new RunArena(Math.min(sortMemory, 1 << 30));
     const accept = (r: MapResult): void => {
       for (const b of r.runs) {
-        batches.push(arena.add(b));
+        batches.push(b);
         inMemory += b.bytes.length + b.tileIds.length * 12;
         records += b.tileIds.length;
       }
       if (inMemory > sortMemory) {
         // external sort: the runs so far go to disk; the merge reads them back through small windows
-        spill ??= new SpillFile(`${opts.output}.sort-${process.pid}.tmp`);
+        if (!spill) {
+          spill = new SpillFile(`${opts.output}.sort-${process.pid}.tmp`);
+          // from now on runs get buffers of their own, freed once spilled; the arena once nothing refers to it
+          arena.close();
+          pool.broadcast({ kind: 'arena' }).catch(() => {}); // a failed pool fails the build elsewhere
+        }
         for (const b of batches) spill.spill(b);
         batches.length = 0;
-        arena.reset();
         inMemory = 0;
       }
       features += r.features;

@@ -147,6 +147,13 @@ export class RecordWriter {
   }
 }
 
+/** Where sorted runs' bytes go: fresh memory by default; a worker puts them in shared memory (setRunBytes). */
+let runBytes = (n: number): Uint8Array => new Uint8Array(n);
+
+export function setRunBytes(alloc: (n: number) => Uint8Array): void {
+  runBytes = alloc;
+}
+
 /** Radix digits of the sort: 11 bits, three passes cover tile ids below 2^33 (every zoom up to 15). */
 const DIGIT_BITS = 11;
 const DIGITS = 1 << DIGIT_BITS;
@@ -218,7 +225,9 @@ export function sortRun(buf: Uint8Array, length: number, tileIds: number[], offs
     buf.copyWithin(pos, start, end);
     pos += end - start;
   }
-  return { bytes: buf.slice(length, 2 * length), tileIds: sortedIds, offsets: sortedOffsets };
+  const bytes = runBytes(length);
+  bytes.set(buf.subarray(length, 2 * length));
+  return { bytes, tileIds: sortedIds, offsets: sortedOffsets };
 }
 
 export interface RecordBatch {

@@ -1,42 +1,66 @@
 // Sort stage without a central merge: the sorted runs of the map stage live in shared memory that every worker
-// sees. The main thread only cuts the tile-id space into jobs (for each run, the slice of its records in the job's
+// sees (the workers put them there as they sort them). The main thread only cuts the tile-id space into jobs (for each run, the slice of its records in the job's
 // id range); the worker that takes a job gathers each tile's records from those slices itself. No record bytes go
 // through the main thread, and the merging is spread over the workers.
 import { radixOrder, type RecordBatch } from './records.js';
 
+/** The arena as the workers get it: its memory, and the count of bytes handed out (an Int32 at 0). */
+export interface ArenaShare {
+  bytes: SharedArrayBuffer;
+  used: SharedArrayBuffer;
+}
+
 /**
- * Holds runs in shared memory: their record bytes side by side in a few large SharedArrayBuffers (so that a tile's
- * records from many runs lie in one buffer and are read where they are), their ids and offsets in small ones.
- * Pages of a buffer count towards memory only once written.
+ * Shared memory for the runs of one build: the workers put each sorted run's record bytes side by side in one
+ * large SharedArrayBuffer (`placeRun`), so that a tile's records from many runs lie in one buffer and are read
+ * where they are. Pages count towards memory only once written. A run that does not fit (or comes once the arena
+ * is closed) gets a SharedArrayBuffer of its own.
  */
 export class RunArena {
-  private chunk = new SharedArrayBuffer(0);
-  private used = 0;
+  readonly share: ArenaShare;
 
-  constructor(private readonly chunkBytes: number) {}
+  constructor(capacity: number) {
+    this.share = { bytes: new SharedArrayBuffer(capacity), used: new SharedArrayBuffer(4) };
+  }
 
-  /** The run copied into the arena; its `bytes` is a view of one of the arena's buffers. */
-  add(b: RecordBatch): RecordBatch {
-    const n = b.bytes.length;
-    if (this.used + n > this.chunk.byteLength) {
-      this.chunk = new SharedArrayBuffer(Math.max(this.chunkBytes, n));
-      this.used = 0;
+  /** No more runs go into the arena (e.g. once runs spill to disk: its memory is freed when no run refers to it). */
+  close(): void {
+    Atomics.store(new Int32Array(this.share.used), 0, this.share.bytes.byteLength);
+  }
+}
+
+/** The arena this thread places runs in (a worker's, set by useArena). */
+let placement: { bytes: SharedArrayBuffer; used: Int32Array } | undefined;
+
+export function useArena(share: ArenaShare | undefined): void {
+  placement = share && { bytes: share.bytes, used: new Int32Array(share.used) };
+}
+
+/** `n` bytes of shared memory for a run: in the arena while it has room, else a buffer of their own. */
+export function sharedBytes(n: number): Uint8Array {
+  if (placement) {
+    const { bytes, used } = placement;
+    for (;;) {
+      const at = Atomics.load(used, 0);
+      if (at + n > bytes.byteLength) break;
+      if (Atomics.compareExchange(used, 0, at, at + n) === at) return new Uint8Array(bytes, at, n);
     }
-    const bytes = new Uint8Array(this.chunk, this.used, n);
-    bytes.set(b.bytes);
-    this.used += n;
-    const tileIds = new Float64Array(new SharedArrayBuffer(b.tileIds.byteLength));
-    tileIds.set(b.tileIds);
-    const offsets = new Uint32Array(new SharedArrayBuffer(b.offsets.byteLength));
-    offsets.set(b.offsets);
-    return { bytes, tileIds, offsets };
   }
+  return new Uint8Array(new SharedArrayBuffer(n));
+}
 
-  /** Starts a fresh buffer for the next runs (the earlier ones live on while anything refers to them). */
-  reset(): void {
-    this.chunk = new SharedArrayBuffer(0);
-    this.used = 0;
+/** The run in shared memory (record bytes placed by sharedBytes), copied where it is not already. */
+export function placeRun(b: RecordBatch): RecordBatch {
+  let bytes = b.bytes;
+  if (!(bytes.buffer instanceof SharedArrayBuffer)) {
+    bytes = sharedBytes(b.bytes.length);
+    bytes.set(b.bytes);
   }
+  const tileIds = new Float64Array(new SharedArrayBuffer(b.tileIds.byteLength));
+  tileIds.set(b.tileIds);
+  const offsets = new Uint32Array(new SharedArrayBuffer(b.offsets.byteLength));
+  offsets.set(b.offsets);
+  return { bytes, tileIds, offsets };
 }
 
 /** Start of record i of a run, or the end of its bytes for i = count. */

@@ -11,8 +11,8 @@ import {
 } from './assemble.js';
 import { mapFeatures, mapNdjsonBytes, type MapContext, type MapResult } from './map-stage.js';
 import type { TilingOptions } from './tile-feature.js';
-import type { RecordBatch } from './records.js';
-import { forEachTile } from './shared-runs.js';
+import { setRunBytes, type RecordBatch } from './records.js';
+import { forEachTile, placeRun, sharedBytes, useArena, type ArenaShare } from './shared-runs.js';
 import type { ProfileModule, ProfileRef, SourceFeature } from './types.js';
 
 export type WorkerRequest =
@@ -24,7 +24,11 @@ export type WorkerRequest =
       maxzoom: number;
       clip?: [number, number, number, number];
       assemble: AssembleOptions;
+      /** where sorted runs go (shared-runs.ts) */
+      arena?: ArenaShare;
     }
+  /** stop putting runs in the arena, or use another */
+  | { kind: 'arena'; arena?: ArenaShare }
   | { kind: 'ndjson'; bytes: Uint8Array; input: string; source: string; firstLine: number; firstSeq: number }
   | {
       kind: 'features';
@@ -67,8 +71,13 @@ async function handle(msg: WorkerRequest): Promise<{ result: unknown; transfer: 
         clip: msg.clip,
       };
       assembleOptions = msg.assemble;
+      useArena(msg.arena);
+      setRunBytes(sharedBytes);
       return { result: true, transfer: [] };
     }
+    case 'arena':
+      useArena(msg.arena);
+      return { result: true, transfer: [] };
     case 'ndjson': {
       return mapped(mapNdjsonBytes(ctx!, msg.bytes, msg));
     }
@@ -94,15 +103,9 @@ async function handle(msg: WorkerRequest): Promise<{ result: unknown; transfer: 
   }
 }
 
+/** The runs go back in shared memory, where the encode stage's workers read them (shared-runs.ts). */
 function mapped(r: MapResult): { result: MapResult; transfer: ArrayBuffer[] } {
-  return {
-    result: r,
-    transfer: r.runs.flatMap((b) => [
-      b.bytes.buffer as ArrayBuffer,
-      b.tileIds.buffer as ArrayBuffer,
-      b.offsets.buffer as ArrayBuffer,
-    ]),
-  };
+  return { result: { ...r, runs: r.runs.map(placeRun) }, transfer: [] };
 }
 
 let runs: RecordBatch[] = [];

@@ -1,9 +1,10 @@
 // The encode stage's jobs over runs in shared memory, against the k-way merge (merge.ts) as the reference: planJobs
 // puts every record in exactly one job, never splits a tile, and hands out jobs in ascending tile order;
 // forEachTile gives each tile the same records as the merge, in run order then run position, whether the runs
-// share an arena buffer (records read in place) or not (records gathered into a scratch buffer).
+// share an arena buffer (records read in place) or not (records gathered into a scratch buffer); placeRun puts runs
+// in the arena while it has room.
 import { describe, expect, it } from 'vitest';
-import { forEachTile, planJobs, RunArena } from '../../pipeline/tiler/shared-runs.js';
+import { forEachTile, placeRun, planJobs, RunArena, useArena } from '../../pipeline/tiler/shared-runs.js';
 import { MemoryRun, RunMerger } from '../../pipeline/tiler/merge.js';
 import { sortRun, type RecordBatch } from '../../pipeline/tiler/records.js';
 import { random } from '../helpers/random.js';
@@ -68,6 +69,16 @@ function splitRecords(bytes: number[], runs: RecordBatch[]): string[] {
   return out;
 }
 
+/** The runs placed as the workers place them, in an arena of `capacity` bytes. */
+function placed(runs: RecordBatch[], capacity: number): RecordBatch[] {
+  useArena(new RunArena(capacity).share);
+  try {
+    return runs.map(placeRun);
+  } finally {
+    useArena(undefined);
+  }
+}
+
 /** Every tile forEachTile gives over the jobs of planJobs, with its records read at their starts. */
 function viaJobs(runs: RecordBatch[], target: number): { tiles: [number, string[]][]; jobs: number } {
   const tiles: [number, string[]][] = [];
@@ -109,11 +120,9 @@ describe('encode jobs over shared runs', () => {
       const reference = merged(plain);
       expect(reference.length).toBeGreaterThan(100);
       // in one arena buffer (read in place); in small arena buffers and plain buffers (gathered)
-      const arena = new RunArena(1 << 30);
-      const small = new RunArena(4096);
       const layouts = {
-        'one arena buffer': plain.map((r) => arena.add(r)),
-        'many arena buffers': plain.map((r) => small.add(r)),
+        'one arena buffer': placed(plain, 1 << 30),
+        'an arena that fills up': placed(plain, 8000),
         'plain buffers': plain,
       };
       for (const [layout, runs] of Object.entries(layouts)) {
@@ -127,19 +136,36 @@ describe('encode jobs over shared runs', () => {
     });
   }
 
-  it('copies runs into the arena: same records, views of shared memory', () => {
+  it('places runs in the arena while it has room, then in buffers of their own; none once it is closed', () => {
     const plain = makeRuns('arena', 6, 1000);
-    const arena = new RunArena(1 << 20);
-    const shared = plain.map((r) => arena.add(r));
-    for (const [i, r] of shared.entries()) {
-      expect(r.bytes.buffer).toBeInstanceOf(SharedArrayBuffer);
-      expect(r.bytes.buffer).toBe(shared[0]!.bytes.buffer);
-      expect([...r.bytes]).toEqual([...plain[i]!.bytes]);
-      expect([...r.tileIds]).toEqual([...plain[i]!.tileIds]);
-      expect([...r.offsets]).toEqual([...plain[i]!.offsets]);
+    const room = 400;
+    // later runs are larger than the room left after the first two
+    expect(Math.min(...plain.slice(2).map((r) => r.bytes.length || Infinity))).toBeGreaterThan(room);
+    const arena = new RunArena(plain[0]!.bytes.length + plain[1]!.bytes.length + room);
+    useArena(arena.share);
+    try {
+      const shared = plain.map(placeRun);
+      for (const [i, r] of shared.entries()) {
+        expect(r.bytes.buffer).toBeInstanceOf(SharedArrayBuffer);
+        expect(r.tileIds.buffer).toBeInstanceOf(SharedArrayBuffer);
+        expect(r.offsets.buffer).toBeInstanceOf(SharedArrayBuffer);
+        expect(r.bytes.buffer === arena.share.bytes, `run ${i}`).toBe(i < 2 || r.bytes.length === 0);
+        expect([...r.bytes]).toEqual([...plain[i]!.bytes]);
+        expect([...r.tileIds]).toEqual([...plain[i]!.tileIds]);
+        expect([...r.offsets]).toEqual([...plain[i]!.offsets]);
+      }
+      // the two in the arena lie side by side
+      expect(shared[1]!.bytes.byteOffset).toBe(shared[0]!.bytes.length);
+      // bytes already shared stay where they are
+      const again = placeRun(shared[5]!);
+      expect(again.bytes).toBe(shared[5]!.bytes);
+      const small = makeRun(9, () => 0, [1, 2, 3]);
+      expect(placeRun(small).bytes.buffer).toBe(arena.share.bytes);
+      arena.close();
+      expect(placeRun(small).bytes.buffer).not.toBe(arena.share.bytes);
+    } finally {
+      useArena(undefined);
     }
-    arena.reset();
-    expect(arena.add(plain[0]!).bytes.buffer).not.toBe(shared[0]!.bytes.buffer);
   });
 
   it('plans no job for no records', () => {
