@@ -1,8 +1,8 @@
 // `make bench-tiles`: tiles a large generated input (1 M points, 100 k lines and polygons) at z0–14 with the built
 // CLI, three runs, and prints features/s, tiles/s, CPU seconds, peak memory and the time per stage (median run).
 // Then it measures the floor of reading and compressing this input: the native scan of every line (it takes the
-// plain points; native/geojson.c), JSON.parse of the lines it leaves and gzip of every tile written, each on one
-// core, and the features/s that floor alone would allow on this machine's cores.
+// plain points, lines and polygons; native/geojson.c), JSON.parse of the lines it leaves and gzip of every tile
+// written, each on one core, and the features/s that floor alone would allow on this machine's cores.
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { gunzipSync } from 'node:zlib';
@@ -11,7 +11,12 @@ import { timed } from './timed.js';
 import { PMTilesReader, fileSource } from '../pipeline/pmtiles/reader.js';
 import { tileIdToZxy } from '../pipeline/pmtiles/tileid.js';
 import { TileGzip, gzipBackend } from '../pipeline/tiler/gzip.js';
-import { nativeScanner, nativeScannerError } from '../pipeline/tiler/native-points.js';
+import {
+  nativeScanner,
+  nativeScannerError,
+  SCAN_POINTS,
+  SCAN_SHAPES,
+} from '../pipeline/tiler/native-points.js';
 import { nativeTileEncoderError } from '../pipeline/tiler/native-tiles.js';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -37,6 +42,7 @@ interface Run {
     peakRssMiB: number;
     gzip: string;
     scannedPoints: number;
+    scannedShapes: number;
     nativeTiles: number;
     stages: { stage: string; seconds: number; perSecond: number; unit: string }[];
   };
@@ -81,8 +87,8 @@ console.log(
 );
 console.log(`peak RSS: ${s.peakRssMiB} MiB; tiles gzipped by ${s.gzip}`);
 console.log(
-  `point features read by the native scanner: ${s.scannedPoints} of ${s.features}` +
-    (s.scannedPoints ? '' : ` (${nativeScannerError() || 'none in the input'})`),
+  `features read by the native scanner: ${s.scannedPoints} points and ${s.scannedShapes} lines and polygons of ${s.features}` +
+    (s.scannedPoints + s.scannedShapes ? '' : ` (${nativeScannerError() || 'none in the input'})`),
 );
 console.log(
   `tiles encoded by the native encoder: ${s.nativeTiles} of ${s.tiles}` +
@@ -99,7 +105,8 @@ const cpuSeconds = (since: NodeJS.CpuUsage): number => {
   const u = process.cpuUsage(since);
   return (u.user + u.system) / 1e6;
 };
-// reading: the native scan of every line (it takes the plain points), then JSON.parse of the lines it leaves
+// reading: the native scan of every line (it takes the plain points, lines and polygons), then JSON.parse of the
+// lines it leaves
 const inputBytes = readFileSync(input);
 const scanner = nativeScanner();
 let c0 = process.cpuUsage();
@@ -112,7 +119,7 @@ for (let from = 0; from < inputBytes.length;) {
   if (to < inputBytes.length) to = inputBytes.indexOf(10, to) + 1 || inputBytes.length;
   const chunk = inputBytes.subarray(from, to);
   if (scanner) {
-    const { items } = scanner.scanPoints(chunk);
+    const { items } = scanner.scanPoints(chunk, SCAN_POINTS | SCAN_SHAPES);
     for (let k = 0; k < items.length; k += scanner.ITEM_SIZE, scannedLines++)
       if (items[k] === 0) rest.push([from + items[k + 2]!, from + items[k + 3]!]);
   } else {

@@ -1,30 +1,47 @@
 /*
- * weft's fast path for point features in newline-delimited GeoJSON: a Node-API function, built by scripts/setup.sh
+ * weft's fast path for plain features in newline-delimited GeoJSON: a Node-API module, built by scripts/setup.sh
  * into build/native/geojson.node and used by pipeline/tiler/native-points.ts. It scans a chunk of lines and, for
- * each line that is a plain point Feature, returns its position, id and properties already encoded the way the
+ * each line that is a plain Feature whose geometry is a Point (and, when asked, a LineString, MultiLineString,
+ * Polygon or MultiPolygon), returns its position or positions, id and properties already encoded the way the
  * engine stores them, with no JavaScript object made. Every other line (another geometry, a FeatureCollection, bad
  * JSON, anything unusual) is handed back by its byte range, and the JavaScript map stage parses it as before; so
  * this only has to recognise its subset exactly, never to report errors.
  *
- *   scanPoints(chunk: Uint8Array) → { items: Float64Array, props: Buffer, signatures: string[][] }
- *   writePoints(points, props, layer, ranges, extent, buffer) → { bytes, tileIds, offsets }   (see below)
+ *   scanPoints(chunk: Uint8Array, flags = 1)
+ *     → { items: Float64Array, props: Buffer, signatures: string[][], coords: Float64Array, parts: Uint32Array }
+ *   writeRecords(points, shapes, coords, parts, props, layer, ranges, zooms, extent, buffer)
+ *     → { bytes, tileIds, offsets }                                                             (see below)
  *
+ * flags: 1 takes Point features, 2 the four shape types, 3 both.
  * items, ITEM_SIZE numbers per non-blank line, in line order:
- *   [0, line, start, end, 0, 0, 0, 0]                  a line for the JavaScript parser: chunk[start .. end)
- *   [1, line, lon, lat, id, propsStart, propsEnd, sig]  a point Feature; id NaN when absent or not an id
- * `line` counts from 0 at the chunk's start. props[propsStart .. propsEnd) is the properties as the engine's
- * records hold them (`[count varint]([key: varint length + UTF-8][Value message: varint length + bytes])…`, null
- * values left out). signatures[sig] lists the feature's property keys with their type names (String, Number,
- * Boolean), flattened [key, type, key, type, …].
+ *   [0, line, start, end, 0, 0, 0, 0, 0]                                 a line for the JavaScript parser:
+ *                                                                         chunk[start .. end)
+ *   [1, line, lon, lat, id, propsStart, propsEnd, sig, 0]                 a Point Feature
+ *   [kind, line, coordStart, coordEnd, id, propsStart, propsEnd, sig, partsStart]   a shape Feature, kind 2
+ *                                                                         LineString, 3 MultiLineString,
+ *                                                                         4 Polygon, 5 MultiPolygon
+ * `line` counts from 0 at the chunk's start; id is NaN when absent or not an id. props[propsStart .. propsEnd) is
+ * the properties as the engine's records hold them (`[count varint]([key: varint length + UTF-8][Value message:
+ * varint length + bytes])…`, null values left out). signatures[sig] lists the feature's property keys with their
+ * type names (String, Number, Boolean), flattened [key, type, key, type, …].
+ * A shape's positions are coords[2 * coordStart .. 2 * coordEnd) as lon, lat pairs (every one within
+ * ±180, ±90), and its structure is parts[partsStart …], counts in the nesting of its coordinates: a LineString
+ * [positions], a MultiLineString [lines, positions of each], a Polygon [rings, positions of each], a
+ * MultiPolygon [polygons, then per polygon: rings, positions of each]. No count is 0.
  *
- * writePoints then writes the records of the scanned points the map stage keeps (projected and given their zooms
- * in JavaScript, so that the floating-point results are JavaScript's own), byte for byte as the JavaScript map stage
- * would, as one sorted run.
+ * writeRecords then writes the records of the scanned features the map stage keeps, byte for byte as the
+ * JavaScript map stage would (Mapper.add, tileAtZoom, encodeGeometry, RecordWriter), as one sorted run. Their
+ * positions are projected and their zooms chosen in JavaScript, and so are the per-zoom tolerances, so that every
+ * result of Math.sin, Math.log and ** is JavaScript's own; what is done here (Douglas–Peucker importance, the
+ * tiny-feature drop, simplification, the clipping into tiles with a buffer, Math.round, the command encoding) is
+ * the same IEEE arithmetic in the same order (compiled with -ffp-contract=off, no fast-math).
  *
  * A line stays with JavaScript when its properties hold an object, an array, a number beyond double range, a
  * key made only of digits (JavaScript orders those first), "__proto__", or a repeated key; when its id is neither
- * a number nor a string; when its geometry has members besides type and coordinates; or when anything in it is not
- * strict JSON or valid UTF-8 (the JavaScript parser then gives its own error).
+ * a number nor a string; when its geometry has members besides type and coordinates; when a shape has an empty
+ * array anywhere in its coordinates, a position that is not two or more numbers, or a position outside ±180, ±90
+ * (JavaScript reports it); or when anything in it is not strict JSON or valid UTF-8 (the JavaScript parser then
+ * gives its own error).
  */
 #include <math.h>
 #include <node_api.h>
@@ -32,7 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ITEM_SIZE 8
+#define ITEM_SIZE 9
 #define MAX_DEPTH 64
 #define MAX_SINT 4503599627370496.0    /* 2^52, as in pipeline/mvt/encode.ts */
 #define MAX_SAFE 9007199254740991.0    /* Number.MAX_SAFE_INTEGER */
@@ -54,6 +71,7 @@ static int grow(bytes_t *b, size_t n) {
 }
 
 static int put(bytes_t *b, const void *src, size_t n) {
+  if (!n) return 1; /* (memcpy with a null pointer, even of nothing, is undefined) */
   if (!grow(b, n)) return 0;
   memcpy(b->data + b->len, src, n);
   b->len += n;
@@ -339,7 +357,7 @@ typedef struct {
 static long signature_id(signatures_t *s, const uint8_t *sig, size_t n) {
   for (size_t i = 0; i < s->count; i++) {
     size_t a = s->starts[i], b = i + 1 < s->count ? s->starts[i + 1] : s->text.len;
-    if (b - a == n && memcmp(s->text.data + a, sig, n) == 0) return (long)i;
+    if (b - a == n && (!n || memcmp(s->text.data + a, sig, n) == 0)) return (long)i;
   }
   if (s->count == s->cap) {
     size_t cap = s->cap ? s->cap * 2 : 16;
@@ -365,6 +383,9 @@ typedef struct {
   bytes_t scratch;
   size_t key_offs[MAX_KEYS], key_lens[MAX_KEYS];
   signatures_t sigs;
+  bytes_t coords; /* the shapes' positions: lon, lat doubles */
+  bytes_t parts;  /* the shapes' structure: uint32 counts */
+  int flags;      /* what the scan takes: 1 points, 2 shapes */
 } scan_t;
 
 static int is_digits(const uint8_t *k, size_t n) {
@@ -455,45 +476,105 @@ static int parse_properties(scan_t *s, cur_t *c, uint64_t *count) {
   }
 }
 
-/** The geometry: exactly {type: "Point", coordinates: [lon, lat, …numbers]} in either order. */
-static int parse_point(scan_t *s, cur_t *c, double *lon, double *lat) {
+enum { KIND_POINT = 1, KIND_LINESTRING, KIND_MULTILINESTRING, KIND_POLYGON, KIND_MULTIPOLYGON };
+/* the nesting level of each kind's positions: 0 for a Point's own position, 1 in a LineString's array, … */
+static const int KIND_LEVEL[] = {-1, 0, 1, 2, 2, 3};
+
+static int put_u32(bytes_t *b, uint32_t v) { return put(b, &v, 4); }
+
+/**
+ * Coordinates (an array at nesting level `level`, at most `max_level`): a position (two or more numbers) or a
+ * non-empty array of them, of arrays of them, …, all positions at one level (*pos_level). A Point's position (level
+ * 0) goes to lon/lat; deeper ones, which must lie within ±180, ±90, to s->coords, and every array of arrays adds
+ * its count to s->parts (in pre-order).
+ */
+static int parse_coords(scan_t *s, cur_t *c, int level, int max_level, int *pos_level, double *lon, double *lat) {
+  if (c->p >= c->end || *c->p != '[') return 0;
+  c->p++;
+  ws(c);
+  if (c->p >= c->end) return 0;
+  uint8_t ch = *c->p;
+  if (ch == '-' || (ch >= '0' && ch <= '9')) {
+    if (*pos_level >= 0 && *pos_level != level) return 0;
+    *pos_level = level;
+    double x = 0, y = 0;
+    int n = 0;
+    for (;;) {
+      double v;
+      if (!parse_number(c, &v)) return 0;
+      if (n == 0) x = v;
+      if (n == 1) y = v;
+      n++;
+      int next = after_member(c, ']');
+      if (!next) return 0;
+      if (next == 2) break;
+    }
+    if (n < 2) return 0;
+    if (level == 0) {
+      *lon = x;
+      *lat = y;
+      return 1;
+    }
+    if (!(x >= -180 && x <= 180 && y >= -90 && y <= 90)) return 0;
+    return put(&s->coords, &x, 8) && put(&s->coords, &y, 8);
+  }
+  if (ch != '[' || level >= max_level) return 0;
+  size_t slot = s->parts.len;
+  if (!put_u32(&s->parts, 0)) return 0;
+  uint32_t count = 0;
+  for (;;) {
+    if (!parse_coords(s, c, level + 1, max_level, pos_level, lon, lat)) return 0;
+    count++;
+    int next = after_member(c, ']');
+    if (!next) return 0;
+    if (next == 2) break;
+  }
+  memcpy(s->parts.data + slot, &count, 4);
+  return 1;
+}
+
+/** The kind of a geometry type name this scan takes (s->flags), or 0. */
+static int geometry_kind(scan_t *s, const uint8_t *t, size_t n) {
+#define IS(name) (n == sizeof name - 1 && memcmp(t, name, n) == 0)
+  if (s->flags & 1 && IS("Point")) return KIND_POINT;
+  if (!(s->flags & 2)) return 0;
+  if (IS("LineString")) return KIND_LINESTRING;
+  if (IS("MultiLineString")) return KIND_MULTILINESTRING;
+  if (IS("Polygon")) return KIND_POLYGON;
+  if (IS("MultiPolygon")) return KIND_MULTIPOLYGON;
+  return 0;
+#undef IS
+}
+
+/** The geometry: exactly {type, coordinates} in either order, of a kind the scan takes, coordinates nested as the
+ * kind needs. A Point's position goes to lon/lat, a shape's to s->coords and s->parts. */
+static int parse_geometry(scan_t *s, cur_t *c, int *kind, double *lon, double *lat) {
   if (c->p >= c->end || *c->p != '{') return 0;
   c->p++;
   ws(c);
-  int have_type = 0, have_coords = 0;
+  int have_coords = 0, pos_level = -1;
+  *kind = 0;
   for (;;) {
     s->scratch.len = 0;
     if (!member_key(c, &s->scratch)) return 0;
-    if (s->scratch.len == 4 && memcmp(s->scratch.data, "type", 4) == 0 && !have_type) {
+    if (s->scratch.len == 4 && memcmp(s->scratch.data, "type", 4) == 0 && !*kind) {
       s->scratch.len = 0;
-      if (!parse_string(c, &s->scratch) || s->scratch.len != 5 || memcmp(s->scratch.data, "Point", 5) != 0)
-        return 0;
-      have_type = 1;
+      if (!parse_string(c, &s->scratch)) return 0;
+      *kind = geometry_kind(s, s->scratch.data, s->scratch.len);
+      if (!*kind || (have_coords && pos_level != KIND_LEVEL[*kind])) return 0;
     } else if (s->scratch.len == 11 && memcmp(s->scratch.data, "coordinates", 11) == 0 && !have_coords) {
-      if (c->p >= c->end || *c->p != '[') return 0;
-      c->p++;
-      int n = 0;
-      for (;;) {
-        ws(c);
-        double v;
-        if (!parse_number(c, &v)) return 0;
-        if (n == 0) *lon = v;
-        if (n == 1) *lat = v;
-        n++;
-        int next = after_member(c, ']');
-        if (!next) return 0;
-        if (next == 2) break;
-      }
-      if (n < 2) return 0;
+      int max_level = *kind ? KIND_LEVEL[*kind] : s->flags & 2 ? 3 : 0;
+      if (!parse_coords(s, c, 0, max_level, &pos_level, lon, lat)) return 0;
+      if (*kind && pos_level != KIND_LEVEL[*kind]) return 0;
       have_coords = 1;
     } else return 0;
     int next = after_member(c, '}');
-    if (next != 1) return next == 2 && have_type && have_coords;
+    if (next != 1) return next == 2 && *kind && have_coords;
   }
 }
 
-/** A point Feature line: 1 with its parts, 0 to leave the line to JavaScript. */
-static int parse_feature(scan_t *s, cur_t *c, double *lon, double *lat, double *id, long *sig) {
+/** A Feature line of a kind the scan takes: 1 with its parts, 0 to leave the line to JavaScript. */
+static int parse_feature(scan_t *s, cur_t *c, int *kind, double *lon, double *lat, double *id, long *sig) {
   if (c->p >= c->end || *c->p != '{') return 0;
   c->p++;
   ws(c);
@@ -515,7 +596,7 @@ static int parse_feature(scan_t *s, cur_t *c, double *lon, double *lat, double *
         return 0;
       have_type = 1;
     } else if (kn == 8 && memcmp(k, "geometry", 8) == 0) {
-      if (have_geometry || !parse_point(s, c, lon, lat)) return 0;
+      if (have_geometry || !parse_geometry(s, c, kind, lon, lat)) return 0;
       have_geometry = 1;
     } else if (kn == 10 && memcmp(k, "properties", 10) == 0) {
       if (have_props || !parse_properties(s, c, &count)) return 0;
@@ -552,7 +633,7 @@ static int parse_feature(scan_t *s, cur_t *c, double *lon, double *lat, double *
   return put_varint(&s->props, count) && put(&s->props, s->entries.data, s->entries.len);
 }
 
-/* ---- the Node-API function ------------------------------------------------------------------------------------ */
+/* ---- the Node-API functions ----------------------------------------------------------------------------------- */
 
 static napi_value fail(napi_env env, const char *code, const char *message) {
   napi_throw_error(env, code, message);
@@ -564,14 +645,45 @@ typedef struct {
   uint32_t index; /* insertion order: ties keep it */
 } rec_t;
 
-/* The buffers of writePoints. */
+/* The records being written by writeRecords. */
 typedef struct {
   bytes_t out;      /* records in insertion order */
-  bytes_t tail;     /* the current point's tail */
+  bytes_t tail;     /* the current feature's tail */
   rec_t *recs, *sorted;
   uint32_t *starts; /* starts[i]: where record i (insertion order) begins in out */
   size_t n, cap;
 } points_t;
+
+/* A part (line or ring) of a shape being tiled: its points at d[off ..] of the buffer it lives in, and whether it
+   is the first ring of a polygon (its exterior). */
+typedef struct {
+  size_t off;
+  uint32_t n, exterior;
+} part_t;
+
+typedef struct {
+  double *d;
+  size_t len, cap;
+} doubles_t;
+
+typedef struct {
+  part_t *p;
+  size_t len, cap;
+} parts_t;
+
+/* The buffers of the shape tiler (writeRecords). */
+typedef struct {
+  doubles_t proj;  /* the shape's parts as triples x, y, importance (projectPath) */
+  parts_t pparts;  /* their parts (off in proj) */
+  doubles_t areas; /* |ringArea| of each of them */
+  uint32_t *stack; /* Douglas–Peucker's */
+  size_t stack_cap;
+  doubles_t c;     /* the arena: simplified and clipped parts as x, y pairs, used as a stack */
+  parts_t g;       /* the arena's parts (off in c) */
+  doubles_t q;     /* one part quantised */
+  uint64_t *cmds;  /* one record's command integers */
+  size_t ncmds, cmds_cap;
+} shapes_t;
 
 /* The buffers of both functions, kept from call to call by each thread that loads the addon (instance data): a
    chunk then goes into memory already mapped instead of fresh pages. */
@@ -580,6 +692,7 @@ typedef struct {
   double *items;
   size_t cap;
   points_t w;
+  shapes_t sh;
 } state_t;
 
 static void free_state(napi_env env, void *data, void *hint) {
@@ -594,12 +707,23 @@ static void free_state(napi_env env, void *data, void *hint) {
   free(s->scratch.data);
   free(s->sigs.text.data);
   free(s->sigs.starts);
+  free(s->coords.data);
+  free(s->parts.data);
   free(st->items);
   free(st->w.out.data);
   free(st->w.tail.data);
   free(st->w.recs);
   free(st->w.sorted);
   free(st->w.starts);
+  shapes_t *sh = &st->sh;
+  free(sh->proj.d);
+  free(sh->pparts.p);
+  free(sh->areas.d);
+  free(sh->stack);
+  free(sh->c.d);
+  free(sh->g.p);
+  free(sh->q.d);
+  free(sh->cmds);
   free(st);
 }
 
@@ -612,20 +736,28 @@ static int typed_arg(napi_env env, napi_value value, napi_typedarray_type want, 
 }
 
 static napi_value scan_points(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
+  size_t argc = 2;
+  napi_value argv[2];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1)
-    return fail(env, "ERR_INVALID_ARG", "scanPoints(chunk) takes one argument");
+    return fail(env, "ERR_INVALID_ARG", "scanPoints(chunk, flags) takes one or two arguments");
   size_t length;
   void *data;
   if (!typed_arg(env, argv[0], napi_uint8_array, &data, &length))
     return fail(env, "ERR_INVALID_ARG", "scanPoints: chunk must be a Uint8Array");
+  uint32_t flags = 1;
+  napi_valuetype flags_type = napi_undefined;
+  if (argc > 1 && napi_typeof(env, argv[1], &flags_type) == napi_ok && flags_type != napi_undefined &&
+      (napi_get_value_uint32(env, argv[1], &flags) != napi_ok || flags > 3))
+    return fail(env, "ERR_INVALID_ARG", "scanPoints: flags must be 0 to 3");
   const uint8_t *bytes = data, *end = bytes + length;
 
   state_t *st;
   if (napi_get_instance_data(env, (void **)&st) != napi_ok || !st) return fail(env, NULL, "scanPoints: not initialised");
   scan_t *sp = &st->s;
   sp->props.len = 0;
+  sp->coords.len = 0;
+  sp->parts.len = 0;
+  sp->flags = (int)flags;
   sp->sigs.text.len = 0;
   sp->sigs.count = 0;
   double *items = st->items;
@@ -653,14 +785,19 @@ static napi_value scan_points(napi_env env, napi_callback_info info) {
       cur_t c = {q, e};
       double lon = 0, lat = 0, id = NAN;
       long sig = 0;
-      size_t props_start = sp->props.len;
-      if (parse_feature(sp, &c, &lon, &lat, &id, &sig)) {
-        it[0] = 1, it[1] = (double)line, it[2] = lon, it[3] = lat, it[4] = id;
+      int kind = 0;
+      size_t props_start = sp->props.len, coords_start = sp->coords.len, parts_start = sp->parts.len;
+      if (flags && parse_feature(sp, &c, &kind, &lon, &lat, &id, &sig)) {
+        it[0] = kind, it[1] = (double)line, it[4] = id;
         it[5] = (double)props_start, it[6] = (double)sp->props.len, it[7] = (double)sig;
+        if (kind == KIND_POINT) it[2] = lon, it[3] = lat, it[8] = 0;
+        else it[2] = (double)(coords_start / 16), it[3] = (double)(sp->coords.len / 16), it[8] = (double)(parts_start / 4);
       } else {
         sp->props.len = props_start;
+        sp->coords.len = coords_start;
+        sp->parts.len = parts_start;
         it[0] = 0, it[1] = (double)line, it[2] = (double)(p - bytes), it[3] = (double)(e - bytes);
-        it[4] = it[5] = it[6] = it[7] = 0;
+        it[4] = it[5] = it[6] = it[7] = it[8] = 0;
       }
       nitems++;
     }
@@ -668,13 +805,19 @@ static napi_value scan_points(napi_env env, napi_callback_info info) {
     p = nl ? nl + 1 : end;
   }
 
-  napi_value result = NULL, items_value, props_value, sigs_value, ab;
-  void *abdata;
-  if (!ok || napi_create_arraybuffer(env, nitems * ITEM_SIZE * sizeof(double), &abdata, &ab) != napi_ok) {
+  napi_value result = NULL, items_value, props_value, sigs_value, coords_value, parts_value, ab, coords_ab, parts_ab;
+  void *abdata, *coords_data, *parts_data;
+  if (!ok || napi_create_arraybuffer(env, nitems * ITEM_SIZE * sizeof(double), &abdata, &ab) != napi_ok ||
+      napi_create_arraybuffer(env, sp->coords.len, &coords_data, &coords_ab) != napi_ok ||
+      napi_create_arraybuffer(env, sp->parts.len, &parts_data, &parts_ab) != napi_ok) {
     return fail(env, "ERR_OUT_OF_MEMORY", "scanPoints: out of memory");
   }
   if (nitems) memcpy(abdata, items, nitems * ITEM_SIZE * sizeof(double));
+  if (sp->coords.len) memcpy(coords_data, sp->coords.data, sp->coords.len);
+  if (sp->parts.len) memcpy(parts_data, sp->parts.data, sp->parts.len);
   napi_create_typedarray(env, napi_float64_array, nitems * ITEM_SIZE, ab, 0, &items_value);
+  napi_create_typedarray(env, napi_float64_array, sp->coords.len / 8, coords_ab, 0, &coords_value);
+  napi_create_typedarray(env, napi_uint32_array, sp->parts.len / 4, parts_ab, 0, &parts_value);
   napi_create_buffer_copy(env, sp->props.len, sp->props.len ? (void *)sp->props.data : (void *)"", NULL, &props_value);
   napi_create_array_with_length(env, sp->sigs.count, &sigs_value);
   for (size_t i = 0; i < sp->sigs.count; i++) {
@@ -695,18 +838,39 @@ static napi_value scan_points(napi_env env, napi_callback_info info) {
   napi_set_named_property(env, result, "items", items_value);
   napi_set_named_property(env, result, "props", props_value);
   napi_set_named_property(env, result, "signatures", sigs_value);
+  napi_set_named_property(env, result, "coords", coords_value);
+  napi_set_named_property(env, result, "parts", parts_value);
   return result;
 }
 
-/* ---- the records of scanned points ---------------------------------------------------------------------------- */
+
+/* ---- the records of scanned features -------------------------------------------------------------------------- */
 
 #define POINT_SIZE 8
+#define SHAPE_SIZE 14
+#define ZOOM_SIZE 5
 
-/** Math.round as JavaScript has it: the nearest integer, halves towards +∞. */
+/** Math.round as V8 has it: the nearest integer, halves towards +∞ (0.49999999999999994 → 0, -0.3 → -0, and
+ * x itself beyond 2^52). */
 static double js_round(double x) {
   double r = ceil(x);
   if (r - 0.5 > x) r -= 1.0;
   return r;
+}
+
+/** JavaScript's ToInt32 (what `v << 1` and `v >> 31` do to a number first). */
+static int32_t to_int32(double d) {
+  if (d >= -2147483648.0 && d <= 2147483647.0) return (int32_t)d;
+  if (!isfinite(d)) return 0;
+  double m = fmod(trunc(d), 4294967296.0);
+  if (m < 0) m += 4294967296.0;
+  return (int32_t)(uint32_t)m;
+}
+
+/** The zigzag of a tile coordinate delta, as pipeline/mvt/encode.ts computes it: ((v << 1) ^ (v >> 31)) >>> 0. */
+static uint32_t zigzag(double v) {
+  int32_t i = to_int32(v);
+  return ((uint32_t)i << 1) ^ (uint32_t)(i >> 31);
 }
 
 /** The PMTiles tile id of z/x/y (pipeline/pmtiles/tileid.ts). */
@@ -767,7 +931,8 @@ static rec_t *sort_records(points_t *w) {
   return from;
 }
 
-static int add_record(points_t *w, double id, uint32_t zx, uint32_t zy) {
+/** Starts a record in tile `id` (its bytes follow in w->out). */
+static int new_record(points_t *w, double id) {
   if (w->n == w->cap) {
     size_t cap = w->cap ? w->cap * 2 : 4096;
     rec_t *r = realloc(w->recs, cap * sizeof *r);
@@ -785,6 +950,22 @@ static int add_record(points_t *w, double id, uint32_t zx, uint32_t zy) {
   w->recs[w->n].index = (uint32_t)w->n;
   w->starts[w->n] = (uint32_t)w->out.len;
   w->n++;
+  return 1;
+}
+
+/** A feature's tail, as RecordWriter.feature writes it (the properties encoded already): seq, flags, id, layer,
+ * properties. */
+static int make_tail(points_t *w, double seq, double id, const uint8_t *layer, size_t layer_len, const uint8_t *props,
+                     size_t props_len) {
+  uint8_t flags = isnan(id) ? 0 : 1;
+  w->tail.len = 0;
+  return put_varint(&w->tail, (uint64_t)seq) && put(&w->tail, &flags, 1) && (!flags || put(&w->tail, &id, 8)) &&
+         put_varint(&w->tail, layer_len) && put(&w->tail, layer, layer_len) && put_varint(&w->tail, props_len) &&
+         put(&w->tail, props, props_len);
+}
+
+static int add_point_record(points_t *w, double id, uint32_t zx, uint32_t zy) {
+  if (!new_record(w, id)) return 0;
   /* [type 1][geometry length][MoveTo(1)][zx][zy] then the tail (RecordWriter.addPoint) */
   uint8_t head[3] = {1, (uint8_t)(1 + varint_size(zx) + varint_size(zy)), 9};
   return put(&w->out, head, 3) && put_varint(&w->out, zx) && put_varint(&w->out, zy) &&
@@ -808,61 +989,604 @@ static int point_records(points_t *w, const double *pt, const int32_t *ranges, d
         int32_t qy = (int32_t)js_round((ty - y) * extent);
         uint32_t zx = ((uint32_t)qx << 1) ^ (uint32_t)(qx >> 31);
         uint32_t zy = ((uint32_t)qy << 1) ^ (uint32_t)(qy >> 31);
-        if (!add_record(w, tile_id(z, (uint32_t)x, (uint32_t)y), zx, zy)) return 0;
+        if (!add_point_record(w, tile_id(z, (uint32_t)x, (uint32_t)y), zx, zy)) return 0;
       }
     }
   }
   return 1;
 }
 
+/* ---- shapes: pipeline/tiler/tile-feature.ts, simplify.ts, clip.ts and encodeGeometry, step for step ----------- */
+
+static int room_doubles(doubles_t *v, size_t n) {
+  if (v->len + n <= v->cap) return 1;
+  size_t cap = v->cap ? v->cap * 2 : 4096;
+  while (cap < v->len + n) cap *= 2;
+  double *d = realloc(v->d, cap * sizeof *d);
+  if (!d) return 0;
+  v->d = d;
+  v->cap = cap;
+  return 1;
+}
+
+static int room_parts(parts_t *v, size_t n) {
+  if (v->len + n <= v->cap) return 1;
+  size_t cap = v->cap ? v->cap * 2 : 256;
+  while (cap < v->len + n) cap *= 2;
+  part_t *p = realloc(v->p, cap * sizeof *p);
+  if (!p) return 0;
+  v->p = p;
+  v->cap = cap;
+  return 1;
+}
+
+/** The caller has made room. */
+static void add_part(parts_t *v, size_t off, uint32_t n, uint32_t exterior) {
+  part_t *p = &v->p[v->len++];
+  p->off = off;
+  p->n = n;
+  p->exterior = exterior;
+}
+
+/** sqSegDist (simplify.ts): the squared distance of p from the segment. */
+static double sq_seg_dist(double px, double py, double x, double y, double bx, double by) {
+  double dx = bx - x;
+  double dy = by - y;
+  if (dx != 0 || dy != 0) {
+    double t = ((px - x) * dx + (py - y) * dy) / (dx * dx + dy * dy);
+    if (t > 1) {
+      x = bx;
+      y = by;
+    } else if (t > 0) {
+      x += dx * t;
+      y += dy * t;
+    }
+  }
+  dx = px - x;
+  dy = py - y;
+  return dx * dx + dy * dy;
+}
+
+/** computeImportance (simplify.ts): the importance slot of the triples first..last, iterative Douglas–Peucker. */
+static int importance(shapes_t *t, double *co, uint32_t first, uint32_t last) {
+  co[first * 3 + 2] = 1;
+  co[last * 3 + 2] = 1;
+  size_t sp = 0;
+  if (t->stack_cap < 4) {
+    uint32_t *s = realloc(t->stack, 256 * sizeof *s);
+    if (!s) return 0;
+    t->stack = s;
+    t->stack_cap = 256;
+  }
+  t->stack[sp++] = first;
+  t->stack[sp++] = last;
+  while (sp) {
+    uint32_t b = t->stack[--sp];
+    uint32_t a = t->stack[--sp];
+    if (b - a < 2) continue;
+    double max_sq = -1;
+    uint32_t index = a;
+    double ax = co[a * 3], ay = co[a * 3 + 1], bx = co[b * 3], by = co[b * 3 + 1];
+    for (uint32_t i = a + 1; i < b; i++) {
+      double d = sq_seg_dist(co[i * 3], co[i * 3 + 1], ax, ay, bx, by);
+      if (d > max_sq) {
+        max_sq = d;
+        index = i;
+      }
+    }
+    co[index * 3 + 2] = max_sq;
+    if (sp + 4 > t->stack_cap) {
+      uint32_t *s = realloc(t->stack, 2 * t->stack_cap * sizeof *s);
+      if (!s) return 0;
+      t->stack = s;
+      t->stack_cap *= 2;
+    }
+    t->stack[sp++] = a;
+    t->stack[sp++] = index;
+    t->stack[sp++] = index;
+    t->stack[sp++] = b;
+  }
+  return 1;
+}
+
+/** ringArea (simplify.ts) of n triples. */
+static double ring_area(const double *co, uint32_t n) {
+  double sum = 0;
+  size_t len = (size_t)n * 3;
+  for (size_t i = 0, j = len - 3; i < len; j = i, i += 3) sum += (co[j] - co[i]) * (co[i + 1] + co[j + 1]);
+  return sum / 2;
+}
+
+/** projectPath (tile-feature.ts) of n projected positions xy: triples with importance, a ring closed. */
+static int project_part(shapes_t *t, const double *xy, uint32_t n, int closed, uint32_t exterior) {
+  if (!room_doubles(&t->proj, 3 * ((size_t)n + 1)) || !room_parts(&t->pparts, 1) || !room_doubles(&t->areas, 1))
+    return 0;
+  size_t off = t->proj.len;
+  double *o = t->proj.d + off;
+  size_t k = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    o[k++] = xy[2 * i];
+    o[k++] = xy[2 * i + 1];
+    o[k++] = 0;
+  }
+  size_t len = k;
+  if (closed && k >= 3 && (o[0] != o[k - 3] || o[1] != o[k - 2])) {
+    o[len++] = o[0];
+    o[len++] = o[1];
+    o[len++] = 0;
+  }
+  if (k >= 6) {
+    if (!importance(t, o, 0, (uint32_t)(len / 3 - 1))) return 0;
+  } else if (k == 3) o[2] = 1;
+  t->proj.len += len;
+  t->areas.d[t->areas.len++] = closed ? fabs(ring_area(o, (uint32_t)(len / 3))) : 0;
+  add_part(&t->pparts, off, (uint32_t)(len / 3), exterior);
+  return 1;
+}
+
 /**
- * writePoints(points: Float64Array, props: Uint8Array, layer: Uint8Array, ranges: Int32Array, extent, buffer)
- *   → { bytes: Uint8Array, tileIds: Float64Array, offsets: Uint32Array }
- * The records of scanned points, byte for byte as Mapper.addPoint and RecordWriter.feature/addPoint write
- * them, as a run sorted by tile id (input order kept within a tile), like sortRun's. points holds POINT_SIZE
- * numbers per point: [wx, wy, zmin, zmax, seq, id (NaN: none), propsStart, propsEnd]: its world coordinates, the
- * zooms it is written at, its sequence number and id, and its encoded properties in props. ranges holds per zoom
- * the tiles written, [x0, y0, x1, y1]; every zmax must have one.
+ * The shape's projected parts (projectGeometry): its structure parts[ps ..] read for its kind, its positions
+ * xy[0 .. 2 * count). 0 when the structure does not fit (or memory ran out).
  */
-static napi_value write_points(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6)
-    return fail(env, "ERR_INVALID_ARG", "writePoints takes six arguments");
-  const napi_typedarray_type types[4] = {napi_float64_array, napi_uint8_array, napi_uint8_array, napi_int32_array};
-  void *data[4];
-  size_t lengths[4];
-  for (int i = 0; i < 4; i++)
+static int project_shape(shapes_t *t, int kind, const uint32_t *parts, size_t nparts, size_t ps, const double *xy,
+                         size_t count) {
+  t->proj.len = t->pparts.len = t->areas.len = 0;
+  size_t at = ps, used = 0;
+#define NEXT(v)                         \
+  do {                                  \
+    if (at >= nparts) return 0;         \
+    (v) = parts[at++];                  \
+    if (!(v)) return 0;                 \
+  } while (0)
+#define PART(closed, exterior)                                                        \
+  do {                                                                                \
+    uint32_t len_;                                                                    \
+    NEXT(len_);                                                                       \
+    if (len_ > count - used) return 0;                                                \
+    if (!project_part(t, xy + 2 * used, len_, closed, exterior)) return 0;            \
+    used += len_;                                                                     \
+  } while (0)
+  uint32_t outer, inner;
+  switch (kind) {
+    case KIND_LINESTRING: /* its one count is the line's */
+      PART(0, 0);
+      break;
+    case KIND_MULTILINESTRING:
+      NEXT(outer);
+      for (uint32_t i = 0; i < outer; i++) PART(0, 0);
+      break;
+    case KIND_POLYGON:
+      NEXT(outer);
+      for (uint32_t i = 0; i < outer; i++) PART(1, i == 0);
+      break;
+    case KIND_MULTIPOLYGON:
+      NEXT(outer);
+      for (uint32_t p = 0; p < outer; p++) {
+        NEXT(inner);
+        for (uint32_t i = 0; i < inner; i++) PART(1, i == 0);
+      }
+      break;
+    default: return 0;
+  }
+#undef PART
+#undef NEXT
+  return used == count;
+}
+
+/** simplify (tile-feature.ts) at squared tolerance sq_tol into the arena: returns whether anything is left. */
+static int simplify_shape(shapes_t *t, int poly, double sq_tol, double min_area, int *left) {
+  size_t need = 0;
+  for (size_t i = 0; i < t->pparts.len; i++) need += 2 * (size_t)t->pparts.p[i].n;
+  if (!room_doubles(&t->c, need) || !room_parts(&t->g, t->pparts.len)) return 0;
+  int dropping = 0;
+  for (size_t i = 0; i < t->pparts.len; i++) {
+    const part_t pp = t->pparts.p[i];
+    if (poly) {
+      if (pp.exterior) dropping = 0;
+      else if (dropping) continue;
+      /* a whole ring smaller than the tiny-area cut disappears; without its exterior, the polygon */
+      if (min_area > 0 && t->areas.d[i] < min_area) {
+        if (pp.exterior) dropping = 1;
+        continue;
+      }
+    }
+    const double *co = t->proj.d + pp.off;
+    size_t off = t->c.len;
+    double *o = t->c.d + off;
+    uint32_t m = 0;
+    for (uint32_t k = 0; k < pp.n; k++) {
+      if (co[3 * k + 2] > sq_tol) {
+        o[2 * m] = co[3 * k];
+        o[2 * m + 1] = co[3 * k + 1];
+        m++;
+      }
+    }
+    if (poly ? m < 4 : m < 2) {
+      if (poly && pp.exterior) dropping = 1;
+      continue;
+    }
+    t->c.len += 2 * (size_t)m;
+    add_part(&t->g, off, m, pp.exterior);
+  }
+  *left = t->g.len > 0;
+  return 1;
+}
+
+/** intersect (clip.ts); the caller has made room. */
+static void intersect(double *o, size_t *len, double ax, double ay, double bx, double by, double k, int axis) {
+  if (axis == 0) {
+    double t = (k - ax) / (bx - ax);
+    o[(*len)++] = k;
+    o[(*len)++] = ay + (by - ay) * t;
+  } else {
+    double t = (k - ay) / (by - ay);
+    o[(*len)++] = ax + (bx - ax) * t;
+    o[(*len)++] = k;
+  }
+}
+
+/** clipLine (clip.ts) of the arena's part `in`: its pieces of two points or more become parts. Room made. */
+static void clip_line(shapes_t *t, part_t in, double k1, double k2, int axis) {
+  double *o = t->c.d;
+  const double *l = o + in.off;
+  size_t nn = 2 * (size_t)in.n;
+  size_t start = t->c.len, len = start;
+  for (size_t i = 0; i + 2 < nn; i += 2) {
+    double ax = l[i], ay = l[i + 1], bx = l[i + 2], by = l[i + 3];
+    double a = axis == 0 ? ax : ay;
+    double b = axis == 0 ? bx : by;
+    int exited = 0;
+    if (a < k1) {
+      if (b > k1) intersect(o, &len, ax, ay, bx, by, k1, axis);
+    } else if (a > k2) {
+      if (b < k2) intersect(o, &len, ax, ay, bx, by, k2, axis);
+    } else {
+      o[len++] = ax;
+      o[len++] = ay;
+    }
+    if (b < k1 && a >= k1) {
+      intersect(o, &len, ax, ay, bx, by, k1, axis);
+      exited = 1;
+    }
+    if (b > k2 && a <= k2) {
+      intersect(o, &len, ax, ay, bx, by, k2, axis);
+      exited = 1;
+    }
+    if (exited) {
+      if (len - start >= 4) {
+        add_part(&t->g, start, (uint32_t)((len - start) / 2), 0);
+        start = len;
+      } else len = start;
+    }
+  }
+  if (nn >= 2) {
+    double lx = l[nn - 2], ly = l[nn - 1];
+    double v = axis == 0 ? lx : ly;
+    if (v >= k1 && v <= k2) {
+      o[len++] = lx;
+      o[len++] = ly;
+    }
+  }
+  if (len - start >= 4) {
+    add_part(&t->g, start, (uint32_t)((len - start) / 2), 0);
+    start = len;
+  }
+  t->c.len = start;
+}
+
+/** clipRing (clip.ts) of the arena's part `in`: the number of points of the closed clipped ring appended to the
+ * arena, or 0 (nothing appended). Room made. */
+static uint32_t clip_ring(shapes_t *t, part_t in, double k1, double k2, int axis) {
+  double *o = t->c.d;
+  const double *r = o + in.off;
+  size_t nn = 2 * (size_t)in.n;
+  size_t start = t->c.len, len = start;
+  for (size_t i = 0; i + 2 < nn; i += 2) {
+    double ax = r[i], ay = r[i + 1], bx = r[i + 2], by = r[i + 3];
+    double a = axis == 0 ? ax : ay;
+    double b = axis == 0 ? bx : by;
+    if (a < k1) {
+      if (b > k1) intersect(o, &len, ax, ay, bx, by, k1, axis);
+    } else if (a > k2) {
+      if (b < k2) intersect(o, &len, ax, ay, bx, by, k2, axis);
+    } else {
+      o[len++] = ax;
+      o[len++] = ay;
+    }
+    if (b < k1 && a >= k1) intersect(o, &len, ax, ay, bx, by, k1, axis);
+    if (b > k2 && a <= k2) intersect(o, &len, ax, ay, bx, by, k2, axis);
+  }
+  if (len - start < 6) return 0;
+  if (o[start] != o[len - 2] || o[start + 1] != o[len - 1]) {
+    o[len] = o[start];
+    o[len + 1] = o[start + 1];
+    len += 2;
+  }
+  t->c.len = len;
+  return (uint32_t)((len - start) / 2);
+}
+
+/** clipGroups (tile-feature.ts) of the arena's parts p0..p1 to the strip k1..k2: the result's parts are appended
+ * (a polygon whose exterior vanishes goes with its holes). */
+static int clip_group(shapes_t *t, int poly, size_t p0, size_t p1, double k1, double k2, int axis) {
+  size_t need = 0, parts = 0;
+  for (size_t i = p0; i < p1; i++) {
+    need += 2 * (2 * (size_t)t->g.p[i].n + 2);
+    parts += t->g.p[i].n;
+  }
+  if (!room_doubles(&t->c, need) || !room_parts(&t->g, parts)) return 0;
+  int skip = 0;
+  for (size_t i = p0; i < p1; i++) {
+    const part_t in = t->g.p[i];
+    if (!poly) {
+      clip_line(t, in, k1, k2, axis);
+      continue;
+    }
+    if (in.exterior) skip = 0;
+    else if (skip) continue;
+    size_t off = t->c.len;
+    uint32_t m = clip_ring(t, in, k1, k2, axis);
+    if (!m) {
+      if (in.exterior) skip = 1;
+      continue;
+    }
+    add_part(&t->g, off, m, in.exterior);
+  }
+  return 1;
+}
+
+/* One zoom of one shape. */
+typedef struct {
+  int poly;          /* polygons (else lines) */
+  int z;
+  double n, extent, buf;
+  const int32_t *r;  /* the tiles written at z: x0, y0, x1, y1 */
+  points_t *w;
+} zoom_t;
+
+static int push_cmd(shapes_t *t, uint64_t v) {
+  if (t->ncmds == t->cmds_cap) {
+    size_t cap = t->cmds_cap ? t->cmds_cap * 2 : 1024;
+    uint64_t *c = realloc(t->cmds, cap * sizeof *c);
+    if (!c) return 0;
+    t->cmds = c;
+    t->cmds_cap = cap;
+  }
+  t->cmds[t->ncmds++] = v;
+  return 1;
+}
+
+/** pushPath (encode.ts): the m points of t->q as MoveTo + LineTo(m - 1) [+ ClosePath], maybe in reverse ring
+ * order; the cursor moves along. */
+static int push_path(shapes_t *t, uint32_t m, int reverse, int close, double *cx, double *cy) {
+  const double *q = t->q.d;
+  if (!push_cmd(t, 9) || !push_cmd(t, zigzag(q[0] - *cx)) || !push_cmd(t, zigzag(q[1] - *cy))) return 0;
+  *cx = q[0];
+  *cy = q[1];
+  if (!push_cmd(t, (uint64_t)(m - 1) * 8 + 2)) return 0;
+  for (uint32_t k = 1; k < m; k++) {
+    uint32_t i = reverse ? m - k : k;
+    double x = q[2 * i], y = q[2 * i + 1];
+    if (!push_cmd(t, zigzag(x - *cx)) || !push_cmd(t, zigzag(y - *cy))) return 0;
+    *cx = x;
+    *cy = y;
+  }
+  return !close || push_cmd(t, 15);
+}
+
+/** The record of the arena's parts p0..p1 in tile x, y (the emit of tileAtZoom in Mapper.add): quantise, then
+ * encodeGeometry (rounded points without consecutive repeats, rings oriented by role, degenerate ones dropped). */
+static int emit(shapes_t *t, const zoom_t *zc, size_t p0, size_t p1, int x, int y) {
+  const int32_t *r = zc->r;
+  if (x < r[0] || x > r[2] || y < r[1] || y > r[3]) return 1;
+  t->ncmds = 0;
+  double cx = 0, cy = 0;
+  const double n = zc->n, extent = zc->extent, dx = x, dy = y;
+  int skip = 0;
+  for (size_t i = p0; i < p1; i++) {
+    const part_t pp = t->g.p[i];
+    if (zc->poly) {
+      if (pp.exterior) skip = 0;
+      else if (skip) continue;
+    }
+    uint32_t len = zc->poly ? pp.n - 1 : pp.n; /* a ring's closing point is left out */
+    t->q.len = 0;
+    if (!room_doubles(&t->q, 2 * (size_t)len)) return 0;
+    const double *co = t->c.d + pp.off;
+    double *q = t->q.d;
+    uint32_t m = 0;
+    double px = NAN, py = NAN;
+    for (uint32_t k = 0; k < len; k++) {
+      double qx = js_round((co[2 * k] * n - dx) * extent);
+      double qy = js_round((co[2 * k + 1] * n - dy) * extent);
+      if (qx == px && qy == py) continue;
+      q[2 * m] = px = qx;
+      q[2 * m + 1] = py = qy;
+      m++;
+    }
+    if (!zc->poly) {
+      if (m >= 2 && !push_path(t, m, 0, 0, &cx, &cy)) return 0;
+      continue;
+    }
+    while (m > 1 && q[2 * m - 2] == q[0] && q[2 * m - 1] == q[1]) m--;
+    double area2 = 0;
+    if (m >= 3) {
+      double x0 = q[2 * m - 2], y0 = q[2 * m - 1];
+      for (uint32_t k = 0; k < m; k++) {
+        double x1 = q[2 * k], y1 = q[2 * k + 1];
+        area2 += x0 * y1 - x1 * y0;
+        x0 = x1;
+        y0 = y1;
+      }
+    }
+    if (area2 == 0) {
+      if (pp.exterior) skip = 1; /* a degenerate exterior drops the polygon with its holes */
+      continue;
+    }
+    if (!push_path(t, m, pp.exterior ? area2 < 0 : area2 > 0, 1, &cx, &cy)) return 0;
+  }
+  if (!t->ncmds) return 1;
+  points_t *w = zc->w;
+  size_t glen = 0;
+  for (size_t i = 0; i < t->ncmds; i++) glen += varint_size(t->cmds[i]);
+  uint8_t type = zc->poly ? 3 : 2;
+  if (!new_record(w, tile_id(zc->z, (uint32_t)x, (uint32_t)y)) || !put(&w->out, &type, 1) ||
+      !put_varint(&w->out, glen))
+    return 0;
+  for (size_t i = 0; i < t->ncmds; i++)
+    if (!put_varint(&w->out, t->cmds[i])) return 0;
+  return put(&w->out, w->tail.data, w->tail.len);
+}
+
+/** split (tileAtZoom): the tile range ax..bx × ay..by halved, clipping as it goes. Rectangles without a tile that
+ * is written are passed over (they would write nothing). */
+static int split(shapes_t *t, const zoom_t *zc, size_t p0, size_t p1, int ax, int ay, int bx, int by) {
+  if (ax == bx && ay == by) return emit(t, zc, p0, p1, ax, ay);
+  const int32_t *r = zc->r;
+  if (bx < r[0] || ax > r[2] || by < r[1] || ay > r[3]) return 1;
+  const size_t c_top = t->c.len, g_top = t->g.len;
+  const double n = zc->n, buf = zc->buf;
+  if (bx - ax >= by - ay) {
+    int mid = (ax + bx + 1) >> 1;
+    if (!clip_group(t, zc->poly, p0, p1, (ax - buf) / n, (mid + buf) / n, 0)) return 0;
+    if (t->g.len > g_top && !split(t, zc, g_top, t->g.len, ax, ay, mid - 1, by)) return 0;
+    t->c.len = c_top;
+    t->g.len = g_top;
+    if (!clip_group(t, zc->poly, p0, p1, (mid - buf) / n, ((double)bx + 1 + buf) / n, 0)) return 0;
+    if (t->g.len > g_top && !split(t, zc, g_top, t->g.len, mid, ay, bx, by)) return 0;
+  } else {
+    int mid = (ay + by + 1) >> 1;
+    if (!clip_group(t, zc->poly, p0, p1, (ay - buf) / n, (mid + buf) / n, 1)) return 0;
+    if (t->g.len > g_top && !split(t, zc, g_top, t->g.len, ax, ay, bx, mid - 1)) return 0;
+    t->c.len = c_top;
+    t->g.len = g_top;
+    if (!clip_group(t, zc->poly, p0, p1, (mid - buf) / n, ((double)by + 1 + buf) / n, 1)) return 0;
+    if (t->g.len > g_top && !split(t, zc, g_top, t->g.len, ax, mid, bx, by)) return 0;
+  }
+  t->c.len = c_top;
+  t->g.len = g_top;
+  return 1;
+}
+
+/**
+ * One shape's records (Mapper.add for a projected geometry, tileAtZoom per zoom). sh: its SHAPE_SIZE numbers;
+ * zooms: per zoom [n, sqTol, pixel, minArea, atMax] as tileAtZoom computes them. 0: out of memory or a shape that
+ * does not fit its arrays.
+ */
+static int shape_records(shapes_t *t, points_t *w, const double *sh, const double *coords, size_t ncoords,
+                         const uint32_t *parts, size_t nparts, const int32_t *ranges, const double *zooms,
+                         double extent, double buf) {
+  int kind = (int)sh[0], zmin = (int)sh[1], zmax = (int)sh[2];
+  double cs = sh[7], ce = sh[8], ps = sh[9];
+  if (!(cs >= 0 && cs <= ce && ce <= (double)ncoords && ps >= 0 && ps < (double)nparts)) return 0;
+  int poly = kind == KIND_POLYGON || kind == KIND_MULTIPOLYGON;
+  if (!project_shape(t, kind, parts, nparts, (size_t)ps, coords + 2 * (size_t)cs, (size_t)(ce - cs))) return 0;
+  const double min_x = sh[10], min_y = sh[11], max_x = sh[12], max_y = sh[13];
+  zoom_t zc = {poly, 0, 0, extent, buf, NULL, w};
+  for (int z = zmin; z <= zmax; z++) {
+    const double *zp = zooms + ZOOM_SIZE * z;
+    const double n = zp[0], sq_tol = zp[1], pixel = zp[2], min_area = zp[3];
+    const int at_max = zp[4] != 0;
+    /* below the maximum zoom, lines and polygons smaller than one pixel are dropped */
+    if (!at_max && max_x - min_x < pixel && max_y - min_y < pixel) continue;
+    double v;
+#define CLAMP(e) (v = (e), v < 0 ? 0 : v > n - 1 ? n - 1 : v)
+    const int x0 = (int)CLAMP(floor((min_x - buf / n) * n)), x1 = (int)CLAMP(floor((max_x + buf / n) * n));
+    const int y0 = (int)CLAMP(floor((min_y - buf / n) * n)), y1 = (int)CLAMP(floor((max_y + buf / n) * n));
+#undef CLAMP
+    const int32_t *r = ranges + 4 * z;
+    if (x1 < r[0] || x0 > r[2] || y1 < r[1] || y0 > r[3]) continue; /* no tile of it is written */
+    zc.z = z;
+    zc.n = n;
+    zc.r = r;
+    t->c.len = t->g.len = 0;
+    int left;
+    if (!simplify_shape(t, poly, sq_tol, poly ? min_area : 0, &left)) return 0;
+    if (!left) continue;
+    if (x0 == x1 && y0 == y1) {
+      if (!emit(t, &zc, 0, t->g.len, x0, y0)) return 0;
+      continue;
+    }
+    /* the outermost clip trims what lies beyond the covered range (e.g. past the grid's edges) */
+    size_t g1 = t->g.len;
+    if (!clip_group(t, poly, 0, g1, (x0 - buf) / n, ((double)x1 + 1 + buf) / n, 0)) return 0;
+    size_t g2 = t->g.len;
+    if (g2 == g1) continue;
+    if (!clip_group(t, poly, g1, g2, (y0 - buf) / n, ((double)y1 + 1 + buf) / n, 1)) return 0;
+    if (t->g.len == g2) continue;
+    if (!split(t, &zc, g2, t->g.len, x0, y0, x1, y1)) return 0;
+  }
+  return 1;
+}
+
+/**
+ * writeRecords(points: Float64Array, shapes: Float64Array, coords: Float64Array, parts: Uint32Array,
+ *              props: Uint8Array, layer: Uint8Array, ranges: Int32Array, zooms: Float64Array, extent, buffer)
+ *   → { bytes: Uint8Array, tileIds: Float64Array, offsets: Uint32Array }
+ * The records of scanned features, byte for byte as the JavaScript map stage (Mapper.add / addPoint, tileAtZoom,
+ * encodeGeometry, RecordWriter.feature / add / addPoint) writes them, as one run sorted by tile id (insertion order
+ * kept within a tile), like sortRun's: first the points, then the shapes.
+ * points holds POINT_SIZE numbers per point: [wx, wy, zmin, zmax, seq, id (NaN: none), propsStart, propsEnd]: its
+ * world coordinates, the zooms it is written at, its sequence number and id, and its encoded properties in props.
+ * shapes holds SHAPE_SIZE numbers per shape: [kind, zmin, zmax, seq, id, propsStart, propsEnd, coordStart,
+ * coordEnd, partsStart, minX, minY, maxX, maxY]: as the scan gave them, its zooms and sequence number, and the
+ * bounds of its positions, which coords holds projected to world coordinates by then.
+ * ranges holds per zoom the tiles written, [x0, y0, x1, y1]; zooms per zoom ZOOM_SIZE numbers, [n, sqTol, pixel,
+ * minArea, atMax (0 or 1)], as tileAtZoom computes them (pipeline/tiler/map-stage.ts); every zmax must have both
+ * (zooms may be empty without shapes).
+ */
+static napi_value write_records(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value argv[10];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 10)
+    return fail(env, "ERR_INVALID_ARG", "writeRecords takes ten arguments");
+  const napi_typedarray_type types[8] = {napi_float64_array, napi_float64_array, napi_float64_array,
+                                         napi_uint32_array,  napi_uint8_array,   napi_uint8_array,
+                                         napi_int32_array,   napi_float64_array};
+  void *data[8];
+  size_t lengths[8];
+  for (int i = 0; i < 8; i++)
     if (!typed_arg(env, argv[i], types[i], &data[i], &lengths[i]))
-      return fail(env, "ERR_INVALID_ARG", "writePoints: points, props, layer, ranges must be typed arrays");
+      return fail(env, "ERR_INVALID_ARG",
+                  "writeRecords: points, shapes, coords, parts, props, layer, ranges, zooms must be typed arrays");
   double extent, buffer;
-  if (napi_get_value_double(env, argv[4], &extent) != napi_ok || napi_get_value_double(env, argv[5], &buffer) != napi_ok)
-    return fail(env, "ERR_INVALID_ARG", "writePoints: extent and buffer must be numbers");
-  const double *pts = data[0];
-  const uint8_t *props = data[1], *layer = data[2];
-  size_t npoints = lengths[0] / POINT_SIZE, layer_len = lengths[2], zooms = lengths[3] / 4;
+  if (napi_get_value_double(env, argv[8], &extent) != napi_ok || napi_get_value_double(env, argv[9], &buffer) != napi_ok)
+    return fail(env, "ERR_INVALID_ARG", "writeRecords: extent and buffer must be numbers");
+  const double *pts = data[0], *shapes = data[1], *coords = data[2], *zooms = data[7];
+  const uint32_t *parts = data[3];
+  const uint8_t *props = data[4], *layer = data[5];
+  const int32_t *ranges = data[6];
+  size_t npoints = lengths[0] / POINT_SIZE, nshapes = lengths[1] / SHAPE_SIZE, layer_len = lengths[5];
+  size_t nranges = lengths[6] / 4, nzooms = lengths[7] / ZOOM_SIZE;
   const double buf = buffer / extent;
 
   state_t *st;
-  if (napi_get_instance_data(env, (void **)&st) != napi_ok || !st) return fail(env, NULL, "writePoints: not initialised");
+  if (napi_get_instance_data(env, (void **)&st) != napi_ok || !st)
+    return fail(env, NULL, "writeRecords: not initialised");
   points_t *wp = &st->w;
   wp->out.len = 0;
   wp->n = 0;
   int ok = 1;
   for (size_t i = 0; i < npoints && ok; i++) {
     const double *pt = pts + i * POINT_SIZE;
-    double id = pt[5];
     size_t ps = (size_t)pt[6], pe = (size_t)pt[7];
-    if (pt[2] < 0 || pt[3] >= (double)zooms || pe > lengths[1] || ps > pe) {
+    if (!(pt[2] >= 0 && pt[3] < (double)nranges && pt[7] <= (double)lengths[4] && pt[6] >= 0 && pt[6] <= pt[7])) {
       ok = 0;
       break;
     }
-    /* the tail (as RecordWriter.feature writes it, the properties encoded already): seq, flags, id, layer, properties */
-    uint8_t flags = isnan(id) ? 0 : 1;
-    wp->tail.len = 0;
-    ok = put_varint(&wp->tail, (uint64_t)pt[4]) && put(&wp->tail, &flags, 1) && (!flags || put(&wp->tail, &id, 8)) &&
-         put_varint(&wp->tail, layer_len) && put(&wp->tail, layer, layer_len) && put_varint(&wp->tail, pe - ps) &&
-         put(&wp->tail, props + ps, pe - ps) && point_records(wp, pt, data[3], extent, buf);
+    ok = make_tail(wp, pt[4], pt[5], layer, layer_len, props + ps, pe - ps) &&
+         point_records(wp, pt, ranges, extent, buf);
+  }
+  for (size_t i = 0; i < nshapes && ok; i++) {
+    const double *sh = shapes + i * SHAPE_SIZE;
+    size_t ps = (size_t)sh[5], pe = (size_t)sh[6];
+    if (!(sh[1] >= 0 && sh[2] < (double)nranges && sh[2] < (double)nzooms && sh[2] <= 30 && sh[6] <= (double)lengths[4] &&
+          sh[5] >= 0 && sh[5] <= sh[6])) {
+      ok = 0;
+      break;
+    }
+    ok = make_tail(wp, sh[3], sh[4], layer, layer_len, props + ps, pe - ps) &&
+         shape_records(&st->sh, wp, sh, coords, lengths[2] / 2, parts, lengths[3], ranges, zooms, extent, buf);
   }
   napi_value result = NULL;
   rec_t *sorted = NULL;
@@ -896,7 +1620,7 @@ static napi_value write_points(napi_env env, napi_callback_info info) {
     napi_set_named_property(env, result, "tileIds", ids_v);
     napi_set_named_property(env, result, "offsets", offs_v);
   }
-  if (!ok) return fail(env, "ERR_INVALID_ARG", "writePoints: out of memory, or a point outside its arrays");
+  if (!ok) return fail(env, "ERR_INVALID_ARG", "writeRecords: out of memory, or a feature outside its arrays");
   return result;
 }
 
@@ -909,11 +1633,15 @@ NAPI_MODULE_INIT() {
   napi_value fn, size;
   napi_create_function(env, "scanPoints", NAPI_AUTO_LENGTH, scan_points, NULL, &fn);
   napi_set_named_property(env, exports, "scanPoints", fn);
-  napi_create_uint32(env, ITEM_SIZE, &size);
-  napi_set_named_property(env, exports, "ITEM_SIZE", size);
-  napi_create_function(env, "writePoints", NAPI_AUTO_LENGTH, write_points, NULL, &fn);
-  napi_set_named_property(env, exports, "writePoints", fn);
-  napi_create_uint32(env, POINT_SIZE, &size);
-  napi_set_named_property(env, exports, "POINT_SIZE", size);
+  napi_create_function(env, "writeRecords", NAPI_AUTO_LENGTH, write_records, NULL, &fn);
+  napi_set_named_property(env, exports, "writeRecords", fn);
+  const struct {
+    const char *name;
+    uint32_t value;
+  } sizes[] = {{"ITEM_SIZE", ITEM_SIZE}, {"POINT_SIZE", POINT_SIZE}, {"SHAPE_SIZE", SHAPE_SIZE}, {"ZOOM_SIZE", ZOOM_SIZE}};
+  for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+    napi_create_uint32(env, sizes[i].value, &size);
+    napi_set_named_property(env, exports, sizes[i].name, size);
+  }
   return exports;
 }

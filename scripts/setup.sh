@@ -90,9 +90,11 @@ build_addon() {
 # the tiles' gzip: a binding to libdeflate (Debian's libdeflate-dev); without it zlib compresses them (slower)
 build_addon deflate 'native gzip (libdeflate)' /usr/include/libdeflate.h \
   'tiles will be compressed with zlib instead' -ldeflate
-# plain point features of GeoJSON lines scanned without a JavaScript object each; without it JSON.parse reads
-# every line (slower, the same archive)
-build_addon geojson 'native point scanner' '' 'the tiler will parse every line in JavaScript instead' -lm
+# plain point, line and polygon features of GeoJSON lines scanned (and their records written) without a
+# JavaScript object each; without it JSON.parse reads every line (slower, the same archive). Its floating point must
+# be JavaScript's: no contraction into fused multiply-adds
+build_addon geojson 'native GeoJSON scanner' '' 'the tiler will parse every line in JavaScript instead' \
+  -ffp-contract=off -lm
 # each tile's records encoded as MVT without a JavaScript object each; without it JavaScript encodes them (slower,
 # the same archive)
 build_addon tile 'native tile encoder' '' 'the tiler will encode every tile in JavaScript instead' -lm

@@ -20,6 +20,8 @@ export function createProfile(options: unknown): Profile {
   const rate = opts.dropRate ?? 2.5;
   const base = opts.baseZoom ?? opts.maxzoom;
   const logRate = Math.log(rate);
+  const layer = (source: string | undefined): string => opts.layer ?? source ?? 'features';
+  const id = (raw: number): number | undefined => (Number.isNaN(raw) ? undefined : featureId(raw));
   return {
     name: 'geojson',
     map(f: SourceFeature, source?: string): LayerFeature[] {
@@ -41,12 +43,14 @@ export function createProfile(options: unknown): Profile {
     },
     // what map() gives a point, for the engine's scanned points (it must stay the same as above)
     points: {
-      layer: (source) => opts.layer ?? source ?? 'features',
+      layer,
       minzoom: (lon, lat) =>
         rate > 1 ? Math.max(opts.minzoom, thinnedMinzoom([lon, lat], base, logRate)) : opts.minzoom,
       maxzoom: opts.maxzoom,
-      id: (raw) => (Number.isNaN(raw) ? undefined : featureId(raw)),
+      id,
     },
+    // and what it gives a line or polygon, for the engine's scanned shapes
+    shapes: { layer, minzoom: opts.minzoom, maxzoom: opts.maxzoom, id },
   };
 }
 

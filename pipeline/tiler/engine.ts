@@ -66,6 +66,8 @@ export interface EngineStats {
   gzip: string;
   /** point features read by the native scanner (native/geojson.c) instead of JSON.parse */
   scannedPoints: number;
+  /** line and polygon features read and tiled by the native scanner */
+  scannedShapes: number;
   /** tiles encoded by the native encoder (native/tile.c) instead of JavaScript */
   nativeTiles: number;
   stages: StageStats[];
@@ -118,6 +120,7 @@ export async function runEngine(
     const world: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
     let features = 0;
     let scannedPoints = 0;
+    let scannedShapes = 0;
     let records = 0;
     const inFlight = new Set<Promise<void>>();
     let chunkIndex = 0;
@@ -141,6 +144,7 @@ export async function runEngine(
       }
       features += r.features;
       scannedPoints += r.scanned;
+      scannedShapes += r.scannedShapes;
       mergeLayers(layers, r.layers);
       world[0] = Math.min(world[0], r.world[0]);
       world[1] = Math.min(world[1], r.world[1]);
@@ -270,6 +274,7 @@ export async function runEngine(
       bytes,
       gzip: gzipBackend(),
       scannedPoints,
+      scannedShapes,
       nativeTiles,
       stages: progress.stages,
       peakRssMiB,

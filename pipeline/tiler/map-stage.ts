@@ -1,5 +1,6 @@
 // Map stage (runs in worker threads): source features → profile → per zoom: tile → encode geometry → records.
-// Plain point Features of GeoJSON lines can skip the objects: native/geojson.c scans them and writes their records.
+// Plain Point, LineString, MultiLineString, Polygon and MultiPolygon Features of GeoJSON lines can skip the objects:
+// native/geojson.c scans them and writes their records (from positions projected here).
 import { isAscii } from 'node:buffer';
 import { encodeGeometry } from '../mvt/encode.js';
 import { zxyToTileId } from '../pmtiles/tileid.js';
@@ -11,9 +12,16 @@ import {
   tileAtZoom,
   type TilingOptions,
 } from './tile-feature.js';
-import { nativeScanner, type PointScanner } from './native-points.js';
+import {
+  nativeScanner,
+  nativeShapes,
+  SCAN_POINTS,
+  SCAN_SHAPES,
+  type PointScan,
+  type PointScanner,
+} from './native-points.js';
 import { projectX, projectY, worldToTile } from './project.js';
-import type { LayerFeature, PointProfile, Profile, SourceFeature } from './types.js';
+import type { LayerFeature, PointProfile, Profile, ShapeProfile, SourceFeature } from './types.js';
 
 export interface LayerStats {
   count: number;
@@ -23,11 +31,13 @@ export interface LayerStats {
 }
 
 export interface MapResult {
-  /** sorted runs of records: the one written here, then, when points were scanned, the one written natively */
+  /** sorted runs of records: the one written here, then, when features were scanned, the one written natively */
   runs: RecordBatch[];
   features: number;
   /** of which point features read by the native scanner */
   scanned: number;
+  /** and line and polygon features read by the native scanner */
+  scannedShapes: number;
   layers: Record<string, LayerStats>;
   /** world-coordinate bounds of what was mapped: minX, minY, maxX, maxY */
   world: [number, number, number, number];
@@ -59,6 +69,28 @@ function tileRanges(ctx: MapContext): Int32Array {
   return r;
 }
 
+/**
+ * Per zoom, what tileAtZoom (tile-feature.ts) derives from it and the tiling options, computed as it computes them:
+ * [n, sqTol, pixel, minArea, atMax (1 or 0)] (`size` numbers each); the native shape writer takes them as they are.
+ */
+function zoomParams(ctx: MapContext, size: number): Float64Array {
+  const opts = ctx.tiling;
+  const r = new Float64Array(size * (ctx.maxzoom + 1));
+  for (let z = 0; z <= ctx.maxzoom; z++) {
+    const n = 2 ** z;
+    const scale = n * opts.extent;
+    const atMax = z >= opts.maxzoom;
+    const tol = atMax ? 1 : opts.tolerance;
+    const k = size * z;
+    r[k] = n;
+    r[k + 1] = (tol / scale) ** 2;
+    r[k + 2] = opts.extent / 256 / scale;
+    r[k + 3] = atMax ? 0 : (opts.extent / 256 / scale) ** 2;
+    r[k + 4] = atMax ? 1 : 0;
+  }
+  return r;
+}
+
 /** Where a feature came from, for error messages: input name and a describer of item i (e.g. its line). */
 export interface BatchOrigin {
   input: string;
@@ -82,15 +114,24 @@ export class Mapper {
   features = 0;
   /** features that came through addScanned */
   scanned = 0;
-  /** the scan whose points addScanned collects; their records are written natively at finish() */
+  /** features that came through addScannedShape */
+  scannedShapes = 0;
+  /**
+   * the scan whose points addScanned and whose lines and polygons addScannedShape collect; their records are
+   * written natively at finish()
+   */
   private scan:
     | {
         writer: PointScanner;
-        profile: PointProfile;
-        props: Uint8Array;
-        layer: string;
-        points: Float64Array;
+        points: PointProfile | undefined;
+        shapes: ShapeProfile | undefined;
+        result: PointScan;
+        pointLayer: string;
+        shapeLayer: string;
+        pointList: Float64Array;
         count: number;
+        shapeList: Float64Array;
+        shapeCount: number;
       }
     | undefined;
 
@@ -240,35 +281,23 @@ export class Mapper {
     fieldsDone: boolean,
   ): boolean {
     const { ctx, scan } = this;
-    if (!scan) throw new Error('addScanned: no scan started');
-    const points = scan.profile;
+    if (!scan?.points) throw new Error('addScanned: no scan of points started');
+    const points = scan.points;
     this.features++;
     this.scanned++;
     const zmin = Math.max(ctx.minzoom, points.minzoom(lon, lat));
     const zmax = Math.min(ctx.maxzoom, points.maxzoom);
     if (zmin > zmax) return fieldsDone;
-    const stats = this.layerStats(scan.layer, zmin, zmax);
-    if (!fieldsDone) {
-      const f = stats.fields;
-      for (let i = 0; i < fields.length; i += 2) {
-        const k = fields[i]!;
-        const t = fields[i + 1]!;
-        const prev = f[k];
-        if (prev !== t) f[k] = prev === undefined ? t : 'Mixed';
-      }
-    }
+    const stats = this.layerStats(scan.pointLayer, zmin, zmax);
+    if (!fieldsDone) countFields(stats, fields);
     if (!(lon >= -180 && lon <= 180 && lat >= -90 && lat <= 90)) this.checkPoint([lon, lat], where);
     stats.count++;
     const wx = projectX(lon);
     const wy = projectY(lat);
     this.extendWorld(wx, wy);
     const size = scan.writer.POINT_SIZE;
-    if ((scan.count + 1) * size > scan.points.length) {
-      const bigger = new Float64Array(Math.max(1024, scan.points.length * 2));
-      bigger.set(scan.points);
-      scan.points = bigger;
-    }
-    const pt = scan.points;
+    if ((scan.count + 1) * size > scan.pointList.length) scan.pointList = grown(scan.pointList);
+    const pt = scan.pointList;
     const k = scan.count++ * size;
     pt[k] = wx;
     pt[k + 1] = wy;
@@ -281,29 +310,164 @@ export class Mapper {
     return true;
   }
 
-  /** Before addScanned: the native writer of the points' records, the profile's points, the scan's properties. */
-  startScan(writer: PointScanner, profile: PointProfile, props: Uint8Array): void {
-    const layer = profile.layer(this.origin.source);
-    this.scan = { writer, profile, props, layer, points: new Float64Array(0), count: 0 };
+  /**
+   * A line or polygon Feature of the scan (startScan) of `kind` (native-points.ts), positions
+   * `coords[2 * coordStart .. 2 * coordEnd)`, structure `parts[partsStart …]`, properties encoded in the scan's
+   * `props[start .. end)`, mapped as add() would map it through the profile's `shapes`: the same statistics now
+   * (its positions projected here, in place), and at finish() the same records, written natively. `fields` and
+   * `fieldsDone` and what it returns are as in addScanned.
+   */
+  addScannedShape(
+    seq: number,
+    kind: number,
+    coordStart: number,
+    coordEnd: number,
+    partsStart: number,
+    rawId: number,
+    start: number,
+    end: number,
+    fields: string[],
+    fieldsDone: boolean,
+  ): boolean {
+    const { ctx, scan } = this;
+    if (!scan?.shapes) throw new Error('addScannedShape: no scan of shapes started');
+    const shapes = scan.shapes;
+    this.features++;
+    this.scannedShapes++;
+    const zmin = Math.max(ctx.minzoom, shapes.minzoom);
+    const zmax = Math.min(ctx.maxzoom, shapes.maxzoom);
+    if (zmin > zmax) return fieldsDone;
+    const stats = this.layerStats(scan.shapeLayer, zmin, zmax);
+    if (!fieldsDone) countFields(stats, fields);
+    stats.count++;
+    // projectGeometry's projection and bounds (the scan took only positions within ±180, ±90)
+    const c = scan.result.coords;
+    let minX = Infinity;
+    let minY = Infinity;
+    let maxX = -Infinity;
+    let maxY = -Infinity;
+    for (let i = 2 * coordStart, e = 2 * coordEnd; i < e; i += 2) {
+      const x = projectX(c[i]!);
+      const y = projectY(c[i + 1]!);
+      c[i] = x;
+      c[i + 1] = y;
+      if (x < minX) minX = x;
+      if (x > maxX) maxX = x;
+      if (y < minY) minY = y;
+      if (y > maxY) maxY = y;
+    }
+    const world = this.world;
+    if (minX < world[0]) world[0] = minX;
+    if (minY < world[1]) world[1] = minY;
+    if (maxX > world[2]) world[2] = maxX;
+    if (maxY > world[3]) world[3] = maxY;
+    const size = scan.writer.SHAPE_SIZE;
+    if ((scan.shapeCount + 1) * size > scan.shapeList.length) scan.shapeList = grown(scan.shapeList);
+    const sh = scan.shapeList;
+    const k = scan.shapeCount++ * size;
+    sh[k] = kind;
+    sh[k + 1] = zmin;
+    sh[k + 2] = zmax;
+    sh[k + 3] = seq;
+    sh[k + 4] = shapes.id(rawId) ?? NaN;
+    sh[k + 5] = start;
+    sh[k + 6] = end;
+    sh[k + 7] = coordStart;
+    sh[k + 8] = coordEnd;
+    sh[k + 9] = partsStart;
+    sh[k + 10] = minX;
+    sh[k + 11] = minY;
+    sh[k + 12] = maxX;
+    sh[k + 13] = maxY;
+    return true;
+  }
+
+  /**
+   * Before addScanned and addScannedShape: the native writer of their records, the profile (its `points` for
+   * addScanned, its `shapes` for addScannedShape) and the scan.
+   */
+  startScan(writer: PointScanner, profile: Profile, result: PointScan): void {
+    const { points, shapes } = profile;
+    const source = this.origin.source;
+    this.scan = {
+      writer,
+      points,
+      shapes,
+      result,
+      pointLayer: points ? points.layer(source) : '',
+      shapeLayer: shapes ? shapes.layer(source) : '',
+      pointList: new Float64Array(0),
+      count: 0,
+      shapeList: new Float64Array(0),
+      shapeCount: 0,
+    };
   }
 
   finish(): MapResult {
     const scan = this.scan;
-    const { extent, buffer } = this.ctx.tiling;
     const runs = [this.out.finish()];
-    if (scan && scan.count) {
-      const points = scan.points.subarray(0, scan.count * scan.writer.POINT_SIZE);
-      const layer = layerNameBytes(scan.layer);
-      runs.push(scan.writer.writePoints(points, scan.props, layer, this.ranges, extent, buffer));
+    if (scan && (scan.count || scan.shapeCount)) {
+      const { writer } = scan;
+      const points = scan.pointList.subarray(0, scan.count * writer.POINT_SIZE);
+      const shapes = scan.shapeList.subarray(0, scan.shapeCount * writer.SHAPE_SIZE);
+      const none = new Float64Array(0);
+      if (!scan.count || !scan.shapeCount || scan.pointLayer === scan.shapeLayer) {
+        runs.push(this.writeRecords(scan, points, shapes, scan.count ? scan.pointLayer : scan.shapeLayer));
+      } else {
+        runs.push(this.writeRecords(scan, points, none, scan.pointLayer));
+        runs.push(this.writeRecords(scan, none, shapes, scan.shapeLayer));
+      }
     }
     return {
       runs,
       features: this.features,
       scanned: this.scanned,
+      scannedShapes: this.scannedShapes,
       layers: this.layers,
       world: this.world,
     };
   }
+
+  private writeRecords(
+    scan: NonNullable<Mapper['scan']>,
+    points: Float64Array,
+    shapes: Float64Array,
+    layer: string,
+  ): RecordBatch {
+    const { writer, result } = scan;
+    const { extent, buffer } = this.ctx.tiling;
+    const zooms = shapes.length ? zoomParams(this.ctx, writer.ZOOM_SIZE) : new Float64Array(0);
+    return writer.writeRecords(
+      points,
+      shapes,
+      result.coords,
+      result.parts,
+      result.props,
+      layerNameBytes(layer),
+      this.ranges,
+      zooms,
+      extent,
+      buffer,
+    );
+  }
+}
+
+/** Adds a signature's fields ([key, type, key, type, …]) to a layer's, as Mapper.stats does. */
+function countFields(stats: LayerStats, fields: string[]): void {
+  const f = stats.fields;
+  for (let i = 0; i < fields.length; i += 2) {
+    const k = fields[i]!;
+    const t = fields[i + 1]!;
+    const prev = f[k];
+    if (prev !== t) f[k] = prev === undefined ? t : 'Mixed';
+  }
+}
+
+/** A bigger copy of a growing list. */
+function grown(list: Float64Array): Float64Array {
+  const bigger = new Float64Array(Math.max(1024, list.length * 2));
+  bigger.set(list);
+  return bigger;
 }
 
 /** Maps a batch of already-parsed features. */
@@ -385,28 +549,34 @@ export function decodeText(bytes: Uint8Array, atStart = true): string {
 
 /**
  * Maps a chunk of newline-delimited GeoJSON given as bytes: when native/geojson.c is built and the profile maps
- * points (`profile.points`), plain point Features go from the native scan straight to records, and every other line
- * is parsed here as mapNdjson parses it; otherwise the whole chunk goes through mapNdjson. Either way the records,
- * statistics and errors are the same.
+ * points (`profile.points`) or lines and polygons (`profile.shapes`, unless WEFT_NATIVE_SHAPES=0), plain Features
+ * of those go from the native scan straight to records, and every other line is parsed here as mapNdjson parses
+ * it; otherwise the whole chunk goes through mapNdjson. Either way the records, statistics and errors are the same.
  */
 export function mapNdjsonBytes(
   ctx: MapContext,
   bytes: Uint8Array,
   origin: { input: string; source: string; firstLine: number; firstSeq: number },
 ): MapResult {
-  const points = ctx.profile.points;
-  const scanner = points && nativeScanner();
-  if (!points || !scanner) return mapNdjson(ctx, decodeText(bytes), origin);
-  const { items, props, signatures } = scanner.scanPoints(bytes);
+  const { points, shapes } = ctx.profile;
+  const flags =
+    (points ? SCAN_POINTS : 0) | (shapes && nativeShapes() && ctx.maxzoom <= 30 ? SCAN_SHAPES : 0);
+  const scanner = flags ? nativeScanner() : null;
+  if (!scanner) return mapNdjson(ctx, decodeText(bytes), origin);
+  const scan = scanner.scanPoints(bytes, flags);
+  const { items, signatures } = scan;
   const size = scanner.ITEM_SIZE;
+  // per signature: whether its fields are counted in the points' layer, in the shapes' layer
   const counted = new Array<boolean>(signatures.length).fill(false);
+  const countedShapes = new Array<boolean>(signatures.length).fill(false);
   const m = new Mapper(ctx, origin);
-  m.startScan(scanner, points, props);
+  m.startScan(scanner, ctx.profile, scan);
   let seq = origin.firstSeq;
   for (let k = 0; k < items.length; k += size) {
     const line = origin.firstLine + items[k + 1]!;
     const where = () => `line ${line}`;
-    if (items[k] === 1) {
+    const kind = items[k]!;
+    if (kind === 1) {
       const sig = items[k + 7]!;
       counted[sig] = m.addScanned(
         seq++,
@@ -418,6 +588,22 @@ export function mapNdjsonBytes(
         items[k + 6]!,
         signatures[sig]!,
         counted[sig]!,
+      );
+      continue;
+    }
+    if (kind !== 0) {
+      const sig = items[k + 7]!;
+      countedShapes[sig] = m.addScannedShape(
+        seq++,
+        kind,
+        items[k + 2]!,
+        items[k + 3]!,
+        items[k + 8]!,
+        items[k + 4]!,
+        items[k + 5]!,
+        items[k + 6]!,
+        signatures[sig]!,
+        countedShapes[sig]!,
       );
       continue;
     }

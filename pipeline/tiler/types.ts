@@ -56,6 +56,13 @@ export interface Profile {
    * nulls, and the layer, zooms and id these give.
    */
   points?: PointProfile;
+  /**
+   * Optional, the same for lines and polygons: a profile offers it only when, for any Feature whose geometry is a
+   * LineString, MultiLineString, Polygon or MultiPolygon and whose properties are strings, numbers, booleans or
+   * nulls, map() returns exactly one layer feature: that geometry, the properties without the nulls, no sort key,
+   * and the layer, zooms and id these give.
+   */
+  shapes?: ShapeProfile;
 }
 
 export interface PointProfile {
@@ -63,6 +70,16 @@ export interface PointProfile {
   layer(source: string | undefined): string;
   /** the zoom range of a point at (lon, lat) */
   minzoom(lon: number, lat: number): number;
+  maxzoom: number;
+  /** the tile feature id of a numeric id (NaN: none given; a string of 1–15 digits comes as its number) */
+  id(raw: number): number | undefined;
+}
+
+export interface ShapeProfile {
+  /** the layer of the lines and polygons of input `source` */
+  layer(source: string | undefined): string;
+  /** their zoom range */
+  minzoom: number;
   maxzoom: number;
   /** the tile feature id of a numeric id (NaN: none given; a string of 1–15 digits comes as its number) */
   id(raw: number): number | undefined;

@@ -64,7 +64,7 @@ function both(text: string | Uint8Array, ctx = context()) {
   const scans: number[] = [];
   const run = () => {
     try {
-      const { scanned, runs, ...r } = mapNdjsonBytes(ctx, bytes, origin);
+      const { scanned, scannedShapes: _shapes, runs, ...r } = mapNdjsonBytes(ctx, bytes, origin);
       scans.push(scanned);
       const batch = runs.length > 1 ? mergeRuns(runs[0]!, runs[1]!) : runs[0]!;
       return {
