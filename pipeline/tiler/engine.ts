@@ -126,7 +126,7 @@ export async function runEngine(
     let chunkIndex = 0;
     const accept = (r: MapResult): void => {
       for (const b of r.runs) {
-        batches.push(b);
+        batches.push(arena.adopt(b));
         inMemory += b.bytes.length + b.tileIds.length * 12;
         records += b.tileIds.length;
       }

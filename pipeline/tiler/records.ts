@@ -235,6 +235,8 @@ export interface RecordBatch {
   tileIds: Float64Array;
   /** start of each record in `bytes`; record i ends where record i+1 starts (or at the end) */
   offsets: Uint32Array;
+  /** `bytes` lies in the build's arena of shared memory, at its byteOffset (see shared-runs.ts) */
+  inArena?: boolean;
 }
 
 const decoder = new TextDecoder();

@@ -23,6 +23,16 @@ export class RunArena {
     this.share = { bytes: new SharedArrayBuffer(capacity), used: new SharedArrayBuffer(4) };
   }
 
+  /**
+   * The run as this thread holds it: a run a worker placed in the arena comes with a SharedArrayBuffer object of
+   * its own (one per message), so its bytes are viewed through the arena's object instead; that way every run in
+   * the arena shares one buffer object, here and in the workers that get them in one message.
+   */
+  adopt(b: RecordBatch): RecordBatch {
+    if (!b.inArena) return b;
+    return { ...b, bytes: new Uint8Array(this.share.bytes, b.bytes.byteOffset, b.bytes.length) };
+  }
+
   /** No more runs go into the arena (e.g. once runs spill to disk: its memory is freed when no run refers to it). */
   close(): void {
     Atomics.store(new Int32Array(this.share.used), 0, this.share.bytes.byteLength);
@@ -60,7 +70,7 @@ export function placeRun(b: RecordBatch): RecordBatch {
   tileIds.set(b.tileIds);
   const offsets = new Uint32Array(new SharedArrayBuffer(b.offsets.byteLength));
   offsets.set(b.offsets);
-  return { bytes, tileIds, offsets };
+  return { bytes, tileIds, offsets, inArena: bytes.buffer === placement?.bytes };
 }
 
 /** Start of record i of a run, or the end of its bytes for i = count. */
@@ -160,7 +170,7 @@ function viewRuns(runs: RecordBatch[]): void {
 /**
  * Calls `fn` for each tile of a job in ascending tile-id order with its records: record i of the tile starts at
  * `buf[starts[i]]` (i < count; `starts` is valid until the callback returns). Records are read where they lie when
- * a tile's runs share one buffer of the arena; otherwise they are first copied into a scratch buffer. Within a
+ * the job's runs share one buffer of the arena; otherwise they are first copied into a scratch buffer. Within a
  * tile, records keep the order of the runs, then their order in a run.
  */
 export function forEachTile(
@@ -171,17 +181,23 @@ export function forEachTile(
   viewRuns(runs);
   let n = 0;
   for (let k = 0; k < slices.length; k += 3) n += slices[k + 2]! - slices[k + 1]!;
+  // per record of the job: its tile id, where it starts in its run's buffer, its run and index there
   const ids = new Float64Array(n);
+  const at = new Uint32Array(n);
   const runOf = new Uint32Array(n);
   const index = new Uint32Array(n);
   let maxId = 0;
   let j = 0;
+  let oneBuffer = true;
   for (let k = 0; k < slices.length; k += 3) {
     const r = slices[k]!;
-    const tileIds = runs[r]!.tileIds;
+    const { tileIds, offsets, bytes } = runs[r]!;
+    const base = bytes.byteOffset;
+    if (bufferOf[r] !== bufferOf[slices[0]!]) oneBuffer = false;
     for (let i = slices[k + 1]!; i < slices[k + 2]!; i++, j++) {
       const id = tileIds[i]!;
       ids[j] = id;
+      at[j] = base + offsets[i]!;
       runOf[j] = r;
       index[j] = i;
       if (id > maxId) maxId = id;
@@ -191,43 +207,49 @@ export function forEachTile(
     maxId < 2 ** 32
       ? radixOrder(ids, maxId)
       : Array.from({ length: n }, (_, i) => i).sort((a, b) => ids[a]! - ids[b]! || a - b);
+  const buf = n ? whole[bufferOf[slices[0]!]!]! : new Uint8Array(0);
   for (let k = 0; k < n;) {
-    const first = order[k]!;
-    const tileId = ids[first]!;
-    const b0 = bufferOf[runOf[first]!]!;
+    const tileId = ids[order[k]!]!;
     let end = k + 1;
-    let oneBuffer = true;
-    for (; end < n && ids[order[end]!] === tileId; end++)
-      if (bufferOf[runOf[order[end]!]!] !== b0) oneBuffer = false;
+    while (end < n && ids[order[end]!] === tileId) end++;
     const count = end - k;
     if (starts.length < count) starts = new Uint32Array(Math.max(count, 2 * starts.length));
     if (oneBuffer) {
-      for (let m = 0; m < count; m++) {
-        const o = order[k + m]!;
-        const run = runs[runOf[o]!]!;
-        starts[m] = run.bytes.byteOffset + run.offsets[index[o]!]!;
-      }
-      fn(tileId, whole[b0]!, starts, count);
-      k = end;
-      continue;
-    }
-    // runs in several buffers (a run larger than the arena's buffers, or runs added by separate arenas)
-    let pos = 0;
-    for (let m = 0; m < count; m++) {
-      const o = order[k + m]!;
-      const run = runs[runOf[o]!]!;
-      const a = recordStart(run, index[o]!);
-      const b = recordStart(run, index[o]! + 1);
-      if (scratch.length < pos + (b - a)) {
-        const bigger = new Uint8Array(Math.max(2 * scratch.length, pos + (b - a)));
-        bigger.set(scratch.subarray(0, pos));
-        scratch = bigger;
-      }
-      scratch.set(run.bytes.subarray(a, b), pos);
-      starts[m] = pos;
-      pos += b - a;
-    }
-    fn(tileId, scratch, starts, count);
+      for (let m = 0; m < count; m++) starts[m] = at[order[k + m]!]!;
+      fn(tileId, buf, starts, count);
+    } else gathered(runs, order, k, count, runOf, index, tileId, fn);
     k = end;
   }
+}
+
+/**
+ * A tile whose records lie in several buffers (a run too large for the arena, or runs from outside it): copied
+ * into the scratch buffer, then handed on.
+ */
+function gathered(
+  runs: RecordBatch[],
+  order: ArrayLike<number>,
+  k: number,
+  count: number,
+  runOf: Uint32Array,
+  index: Uint32Array,
+  tileId: number,
+  fn: (tileId: number, buf: Uint8Array, starts: Uint32Array, count: number) => void,
+): void {
+  let pos = 0;
+  for (let m = 0; m < count; m++) {
+    const o = order[k + m]!;
+    const run = runs[runOf[o]!]!;
+    const a = recordStart(run, index[o]!);
+    const b = recordStart(run, index[o]! + 1);
+    if (scratch.length < pos + (b - a)) {
+      const bigger = new Uint8Array(Math.max(2 * scratch.length, pos + (b - a)));
+      bigger.set(scratch.subarray(0, pos));
+      scratch = bigger;
+    }
+    scratch.set(run.bytes.subarray(a, b), pos);
+    starts[m] = pos;
+    pos += b - a;
+  }
+  fn(tileId, scratch, starts, count);
 }

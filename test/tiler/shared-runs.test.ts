@@ -3,6 +3,7 @@
 // forEachTile gives each tile the same records as the merge, in run order then run position, whether the runs
 // share an arena buffer (records read in place) or not (records gathered into a scratch buffer); placeRun puts runs
 // in the arena while it has room.
+import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { forEachTile, placeRun, planJobs, RunArena, useArena } from '../../pipeline/tiler/shared-runs.js';
 import { MemoryRun, RunMerger } from '../../pipeline/tiler/merge.js';
@@ -166,6 +167,40 @@ describe('encode jobs over shared runs', () => {
     } finally {
       useArena(undefined);
     }
+  });
+
+  it('views runs placed in the arena, posted in separate messages, through one buffer object again', async () => {
+    const plain = makeRuns('adopt', 4, 1000);
+    const arena = new RunArena(1 << 20);
+    useArena(arena.share);
+    let placedRuns: RecordBatch[];
+    try {
+      placedRuns = plain.map(placeRun);
+    } finally {
+      useArena(undefined);
+    }
+    // each message gives its receiver a SharedArrayBuffer object of its own for the same memory
+    const { port1, port2 } = new MessageChannel();
+    const received: RecordBatch[] = [];
+    const all = new Promise<void>((resolve) =>
+      port2.on('message', (b: RecordBatch) => {
+        received.push(b);
+        if (received.length === plain.length) resolve();
+      }),
+    );
+    for (const b of placedRuns) port1.postMessage(b);
+    await all;
+    port1.close();
+    expect(received.every((b) => b.inArena)).toBe(true);
+    expect(new Set(received.map((b) => b.bytes.buffer)).size).toBe(plain.length);
+    const adopted = received.map((b) => arena.adopt(b));
+    for (const [i, b] of adopted.entries()) {
+      expect(b.bytes.buffer).toBe(arena.share.bytes);
+      expect([...b.bytes]).toEqual([...plain[i]!.bytes]);
+    }
+    // a run outside the arena is left as it is
+    const own = { ...plain[0]!, inArena: false };
+    expect(arena.adopt(own)).toBe(own);
   });
 
   it('plans no job for no records', () => {
