@@ -17,7 +17,8 @@ export interface ArenaShare {
  * is closed) gets a SharedArrayBuffer of its own.
  */
 export class RunArena {
-  readonly share: ArenaShare;
+  /** for the workers (init); after close() a share of nothing, so that the arena's memory can go */
+  share: ArenaShare;
 
   constructor(capacity: number) {
     this.share = { bytes: new SharedArrayBuffer(capacity), used: new SharedArrayBuffer(4) };
@@ -26,16 +27,21 @@ export class RunArena {
   /**
    * The run as this thread holds it: a run a worker placed in the arena comes with a SharedArrayBuffer object of
    * its own (one per message), so its bytes are viewed through the arena's object instead; that way every run in
-   * the arena shares one buffer object, here and in the workers that get them in one message.
+   * the arena shares one buffer object, here and in the workers that get them in one message. Once the arena is
+   * closed, runs stay as they came (each keeps its part of the memory alive until it is spilled).
    */
   adopt(b: RecordBatch): RecordBatch {
-    if (!b.inArena) return b;
+    if (!b.inArena || this.share.bytes.byteLength === 0) return b;
     return { ...b, bytes: new Uint8Array(this.share.bytes, b.bytes.byteOffset, b.bytes.length) };
   }
 
-  /** No more runs go into the arena (e.g. once runs spill to disk: its memory is freed when no run refers to it). */
+  /**
+   * No more runs go into the arena, and this thread lets go of it (once runs spill to disk: its memory is freed
+   * when the workers have let go too, see the `arena` request, and no run refers to it any more).
+   */
   close(): void {
     Atomics.store(new Int32Array(this.share.used), 0, this.share.bytes.byteLength);
+    this.share = { bytes: new SharedArrayBuffer(0), used: this.share.used };
   }
 }
 

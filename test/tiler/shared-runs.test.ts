@@ -162,8 +162,14 @@ describe('encode jobs over shared runs', () => {
       expect(again.bytes).toBe(shared[5]!.bytes);
       const small = makeRun(9, () => 0, [1, 2, 3]);
       expect(placeRun(small).bytes.buffer).toBe(arena.share.bytes);
+      const memory = arena.share.bytes;
       arena.close();
-      expect(placeRun(small).bytes.buffer).not.toBe(arena.share.bytes);
+      const after = placeRun(small);
+      expect(after.bytes.buffer).not.toBe(memory);
+      expect(after.inArena).toBe(false);
+      // the closed arena lets go of its memory; runs placed before stay as they are
+      expect(arena.share.bytes.byteLength).toBe(0);
+      expect(arena.adopt(shared[0]!)).toBe(shared[0]);
     } finally {
       useArena(undefined);
     }
