@@ -192,7 +192,7 @@ export async function runEngine(
     let droppedTiles = 0;
     let bytes = 0;
     let nativeTiles = 0;
-    // ---- sort (each worker returned a run sorted by tile id; merge them) + encode + write ------------------------
+    // ---- sort + encode + write: workers encode jobs of consecutive tiles, written in tile order -----------------
     if (spill)
       progress.log(
         `sort: ${(spill.bytes / 2 ** 20).toFixed(0)} MiB of records spilled to disk (memory budget ${sortMemory / 2 ** 20} MiB)`,
