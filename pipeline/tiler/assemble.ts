@@ -325,6 +325,6 @@ export function assembleRecordsAt(
   const data = compressNative(raw, opts);
   if (data) return { data, dropped: 0, rawSize: raw!.length };
   encodedTiles.javascript++;
-  table.readAt(buf, starts, 0, count);
+  table.readAt(buf, starts, count);
   return assembleTile(table, opts);
 }

@@ -149,7 +149,7 @@ export class Mapper {
   }
 
   add(feature: SourceFeature, seq: number, where: () => string): void {
-    const { ctx, origin, world } = this;
+    const { ctx, origin } = this;
     this.features++;
     let mapped;
     try {
@@ -180,10 +180,8 @@ export class Mapper {
       if (!projected.length) continue;
       stats.count++;
       for (const g of projected) {
-        if (g.minX < world[0]) world[0] = g.minX;
-        if (g.minY < world[1]) world[1] = g.minY;
-        if (g.maxX > world[2]) world[2] = g.maxX;
-        if (g.maxY > world[3]) world[3] = g.maxY;
+        this.extendWorld(g.minX, g.minY);
+        this.extendWorld(g.maxX, g.maxY);
         for (let z = zmin; z <= zmax; z++) {
           tileAtZoom(g, z, ctx.tiling, (x, y, geom) => {
             if (!this.inRange(z, x, y)) return;
@@ -356,11 +354,8 @@ export class Mapper {
       if (y < minY) minY = y;
       if (y > maxY) maxY = y;
     }
-    const world = this.world;
-    if (minX < world[0]) world[0] = minX;
-    if (minY < world[1]) world[1] = minY;
-    if (maxX > world[2]) world[2] = maxX;
-    if (maxY > world[3]) world[3] = maxY;
+    this.extendWorld(minX, minY);
+    this.extendWorld(maxX, maxY);
     const size = scan.writer.SHAPE_SIZE;
     if ((scan.shapeCount + 1) * size > scan.shapeList.length) scan.shapeList = grown(scan.shapeList);
     const sh = scan.shapeList;

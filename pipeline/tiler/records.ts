@@ -285,12 +285,12 @@ export class RecordTable {
     for (let i = 0; i < count; i++) this.readRecord(r, i);
   }
 
-  /** Reads `count` records of `buf` starting at `starts[from]`, `starts[from + 1]`, … */
-  readAt(buf: Uint8Array, starts: Uint32Array, from: number, count: number): void {
+  /** Reads `count` records of `buf` starting at `starts[0]`, `starts[1]`, … */
+  readAt(buf: Uint8Array, starts: Uint32Array, count: number): void {
     this.start(buf, count);
     const r = new ByteReader(buf);
     for (let i = 0; i < count; i++) {
-      r.pos = starts[from + i]!;
+      r.pos = starts[i]!;
       this.readRecord(r, i);
     }
   }

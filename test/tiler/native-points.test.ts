@@ -7,9 +7,8 @@ import { createProfile } from '../../pipeline/profiles/geojson.js';
 import { mapNdjsonBytes, type MapContext } from '../../pipeline/tiler/map-stage.js';
 import { nativeScanner, nativeScannerError } from '../../pipeline/tiler/native-points.js';
 import { DEFAULT_TILING } from '../../pipeline/tiler/tile-feature.js';
-import { ByteReader } from '../../pipeline/tiler/bytes.js';
-import type { RecordBatch } from '../../pipeline/tiler/records.js';
 import { random } from '../helpers/random.js';
+import { mergeRuns } from '../helpers/runs.js';
 
 const encoder = new TextEncoder();
 
@@ -25,39 +24,6 @@ function context(options: Record<string, unknown> = {}, engine: Partial<MapConte
 
 const origin = { input: 'test.geojsonl', source: 'test', firstLine: 5, firstSeq: 100 };
 
-/** A record's sequence number: after its type and geometry (pipeline/tiler/records.ts). */
-function seqOf(b: RecordBatch, i: number): number {
-  const r = new ByteReader(b.bytes);
-  r.pos = b.offsets[i]! + 1;
-  const geometry = r.varint();
-  r.pos += geometry;
-  return r.varint();
-}
-
-/** Two sorted runs as one, ordered by tile id then sequence number (the JavaScript path's single run's order). */
-function mergeRuns(a: RecordBatch, b: RecordBatch): RecordBatch {
-  const records: { id: number; seq: number; bytes: Uint8Array }[] = [];
-  for (const run of [a, b])
-    for (let i = 0; i < run.tileIds.length; i++) {
-      const end = i + 1 < run.offsets.length ? run.offsets[i + 1]! : run.bytes.length;
-      records.push({
-        id: run.tileIds[i]!,
-        seq: seqOf(run, i),
-        bytes: run.bytes.subarray(run.offsets[i]!, end),
-      });
-    }
-  records.sort((x, y) => x.id - y.id || x.seq - y.seq);
-  const bytes = new Uint8Array(a.bytes.length + b.bytes.length);
-  const offsets = new Uint32Array(records.length);
-  let pos = 0;
-  records.forEach((r, i) => {
-    offsets[i] = pos;
-    bytes.set(r.bytes, pos);
-    pos += r.bytes.length;
-  });
-  return { bytes, tileIds: Float64Array.from(records, (r) => r.id), offsets };
-}
-
 /** The map stage's result with and without the scanner (WEFT_NATIVE_POINTS=0 switches it off). */
 function both(text: string | Uint8Array, ctx = context()) {
   const bytes = typeof text === 'string' ? encoder.encode(text) : text;
@@ -66,11 +32,7 @@ function both(text: string | Uint8Array, ctx = context()) {
     try {
       const { scanned, scannedShapes: _shapes, runs, ...r } = mapNdjsonBytes(ctx, bytes, origin);
       scans.push(scanned);
-      const batch = runs.length > 1 ? mergeRuns(runs[0]!, runs[1]!) : runs[0]!;
-      return {
-        ...r,
-        batch: { tileIds: [...batch.tileIds], offsets: [...batch.offsets], bytes: [...batch.bytes] },
-      };
+      return { ...r, batch: mergeRuns(runs) };
     } catch (err) {
       return { error: (err as Error).message };
     }
