@@ -37,6 +37,11 @@ export interface WriterOptions {
   bounds?: [number, number, number, number];
   /** [lon, lat, zoom]; default: the middle of the bounds at the min zoom */
   center?: [number, number, number];
+  /**
+   * tile bytes kept in memory until finish() (default 256 MiB); beyond that they go to a temporary file, and
+   * finish() copies them from there into the archive
+   */
+  memoryBytes?: number;
 }
 
 export interface WriteResult {
@@ -49,6 +54,7 @@ export interface WriteResult {
 
 const WRITE_BUFFER_BYTES = 1 << 22;
 const COPY_CHUNK_BYTES = 1 << 23;
+const DEFAULT_MEMORY_BYTES = 256 * 2 ** 20;
 const MAX_RUN_LENGTH = 0xffff_ffff;
 const ROOT_BUDGET = ROOT_LIMIT_BYTES - HEADER_BYTES;
 const MAX_MERCATOR_LAT = 85.0511287798066;
@@ -109,15 +115,25 @@ function removeQuietly(path: string): void {
 }
 
 /**
- * Writes one archive. Tiles arrive in strictly ascending tile id order (clustered); their bytes stream to a
- * temporary file beside the output and only the entries stay in memory. finish() assembles
- * `<output>.tmp-<pid>` and renames it into place; abort() or any error removes the temporary files.
+ * Writes one archive. Tiles arrive in strictly ascending tile id order (clustered). Their bytes are kept in memory
+ * up to `memoryBytes`; past that they stream to a temporary file beside the output (`<output>.tmp-<pid>.tiles`),
+ * and only the entries stay in memory. finish() writes `<output>.tmp-<pid>` (header, directories, metadata, then
+ * the tile bytes, from memory or copied from the file) and renames it into place; abort() or any error removes the
+ * temporary files. Keeping the bytes in memory spares writing them twice and reading them back at the end, when
+ * nothing else runs.
  */
 export class PMTilesWriter {
   readonly tempPath: string;
   private readonly tilesPath: string;
+  /** the archive being written (`tempPath`), opened at once so that an unwritable output fails early */
+  private outFd: number | undefined;
+  /** the spill file of tile bytes, once they outgrow `memoryBytes` */
   private tilesFd: number | undefined;
-  private readonly buffer = new Uint8Array(WRITE_BUFFER_BYTES);
+  private readonly memoryBytes: number;
+  /** tile bytes held in memory (not spilled), in order; `buffer` follows them */
+  private readonly kept: Uint8Array[] = [];
+  private keptLength = 0;
+  private buffer = new Uint8Array(WRITE_BUFFER_BYTES);
   private bufferLength = 0;
   private dataLength = 0;
   private readonly entries = new EntryTable();
@@ -152,8 +168,9 @@ export class PMTilesWriter {
       // does not exist yet: fine
     }
     if (isDir) throw new UserError(`cannot write ${outputPath}: it is a directory`, 'cannot_write');
+    this.memoryBytes = options.memoryBytes ?? DEFAULT_MEMORY_BYTES;
     try {
-      this.tilesFd = openSync(this.tilesPath, 'w');
+      this.outFd = openSync(this.tempPath, 'w');
     } catch (err) {
       throw cannotWrite(outputPath, err);
     }
@@ -216,7 +233,7 @@ export class PMTilesWriter {
   private append(data: Uint8Array): void {
     if (this.bufferLength + data.length > this.buffer.length) this.flush();
     if (data.length >= this.buffer.length) {
-      this.writeFully(this.tilesFd!, data);
+      this.store(data.slice());
     } else {
       this.buffer.set(data, this.bufferLength);
       this.bufferLength += data.length;
@@ -224,10 +241,35 @@ export class PMTilesWriter {
     this.dataLength += data.length;
   }
 
+  /** Moves the buffered bytes on: to memory, or to the spill file. */
   private flush(): void {
     if (this.bufferLength === 0) return;
-    this.writeFully(this.tilesFd!, this.buffer.subarray(0, this.bufferLength));
+    const full = this.buffer.subarray(0, this.bufferLength);
     this.bufferLength = 0;
+    if (this.tilesFd === undefined && this.keptLength + full.length <= this.memoryBytes) {
+      this.buffer = new Uint8Array(WRITE_BUFFER_BYTES);
+    }
+    this.store(full);
+  }
+
+  /** Keeps `data` (owned by the writer from now on) in memory while it fits, else spills everything so far. */
+  private store(data: Uint8Array): void {
+    if (this.tilesFd === undefined && this.keptLength + data.length <= this.memoryBytes) {
+      this.kept.push(data);
+      this.keptLength += data.length;
+      return;
+    }
+    if (this.tilesFd === undefined) {
+      try {
+        this.tilesFd = openSync(this.tilesPath, 'w');
+      } catch (err) {
+        throw cannotWrite(this.outputPath, err);
+      }
+      for (const part of this.kept) this.writeFully(this.tilesFd, part);
+      this.kept.length = 0;
+      this.keptLength = 0;
+    }
+    this.writeFully(this.tilesFd, data);
   }
 
   private writeFully(fd: number, data: Uint8Array): void {
@@ -284,7 +326,8 @@ export class PMTilesWriter {
     this.state = 'finishing';
     try {
       this.flush();
-      closeSync(this.tilesFd!);
+      const spilled = this.tilesFd !== undefined;
+      if (spilled) closeSync(this.tilesFd!);
       this.tilesFd = undefined;
       const t = this.entries;
 
@@ -314,6 +357,8 @@ export class PMTilesWriter {
         ...this.headerFields(),
       };
 
+      closeSync(this.outFd!);
+      this.outFd = undefined;
       const out = await open(this.tempPath, 'w').catch((err) => {
         throw cannotWrite(this.outputPath, err);
       });
@@ -326,25 +371,9 @@ export class PMTilesWriter {
         await writeAll(dirs.root);
         await writeAll(metadata);
         for (const leaf of dirs.leaves) await writeAll(leaf);
-        const tiles = await open(this.tilesPath, 'r');
-        try {
-          const chunk = new Uint8Array(Math.min(COPY_CHUNK_BYTES, Math.max(1, this.dataLength)));
-          let copied = 0;
-          while (copied < this.dataLength) {
-            const { bytesRead } = await tiles.read(
-              chunk,
-              0,
-              Math.min(chunk.length, this.dataLength - copied),
-              copied,
-            );
-            if (bytesRead === 0)
-              throw new Error(`tile data file ended after ${copied} of ${this.dataLength} bytes`);
-            await writeAll(chunk.subarray(0, bytesRead));
-            copied += bytesRead;
-          }
-        } finally {
-          await tiles.close();
-        }
+        for (const part of this.kept) await writeAll(part);
+        this.kept.length = 0;
+        if (spilled) await this.copySpilled(writeAll);
       } catch (err) {
         throw err instanceof UserError ? err : cannotWrite(this.outputPath, err);
       } finally {
@@ -371,6 +400,29 @@ export class PMTilesWriter {
     }
   }
 
+  /** Copies the spilled tile bytes into the archive through `writeAll`. */
+  private async copySpilled(writeAll: (data: Uint8Array) => Promise<void>): Promise<void> {
+    const tiles = await open(this.tilesPath, 'r');
+    try {
+      const chunk = new Uint8Array(Math.min(COPY_CHUNK_BYTES, Math.max(1, this.dataLength)));
+      let copied = 0;
+      while (copied < this.dataLength) {
+        const { bytesRead } = await tiles.read(
+          chunk,
+          0,
+          Math.min(chunk.length, this.dataLength - copied),
+          copied,
+        );
+        if (bytesRead === 0)
+          throw new Error(`tile data file ended after ${copied} of ${this.dataLength} bytes`);
+        await writeAll(chunk.subarray(0, bytesRead));
+        copied += bytesRead;
+      }
+    } finally {
+      await tiles.close();
+    }
+  }
+
   /** Give up: remove the temporary files; nothing appears at the output path. */
   async abort(): Promise<void> {
     if (this.state === 'done' || this.state === 'aborted') return;
@@ -379,6 +431,15 @@ export class PMTilesWriter {
   }
 
   private cleanup(): void {
+    this.kept.length = 0;
+    if (this.outFd !== undefined) {
+      try {
+        closeSync(this.outFd);
+      } catch {
+        // already closed
+      }
+      this.outFd = undefined;
+    }
     if (this.tilesFd !== undefined) {
       try {
         closeSync(this.tilesFd);

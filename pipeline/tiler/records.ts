@@ -162,19 +162,22 @@ const counts = new Uint32Array(DIGITS);
 /**
  * The order of records sorted by tile id, input order kept within a tile: a least-significant-digit radix sort
  * (each pass a stable counting sort on 11 bits of the id, the ids carried along so that every pass reads them in
- * sequence). Only as many passes as the largest id needs. Ids must be integers below 2^32.
+ * sequence). Only as many passes as the span of the ids needs: the keys are the ids less `minId`, so ids that lie
+ * close together (an encode job's, a stretch of the tile order) take one or two passes. Ids must be integers in
+ * [minId, maxId], maxId below 2^32.
  */
-export function radixOrder(tileIds: ArrayLike<number>, maxId: number): Uint32Array {
+export function radixOrder(tileIds: ArrayLike<number>, maxId: number, minId = 0): Uint32Array {
   const n = tileIds.length;
   let order = new Uint32Array(n);
   let keys = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
     order[i] = i;
-    keys[i] = tileIds[i]!;
+    keys[i] = tileIds[i]! - minId;
   }
   let nextOrder = new Uint32Array(n);
   let nextKeys = new Uint32Array(n);
-  for (let shift = 0; shift < 32 && maxId >>> shift > 0; shift += DIGIT_BITS) {
+  const span = maxId - minId;
+  for (let shift = 0; shift < 32 && span >>> shift > 0; shift += DIGIT_BITS) {
     counts.fill(0);
     for (let i = 0; i < n; i++) counts[(keys[i]! >>> shift) & (DIGITS - 1)]!++;
     let sum = 0;

@@ -193,6 +193,7 @@ export function forEachTile(
   const runOf = new Uint32Array(n);
   const index = new Uint32Array(n);
   let maxId = 0;
+  let minId = Infinity;
   let j = 0;
   let oneBuffer = true;
   for (let k = 0; k < slices.length; k += 3) {
@@ -207,11 +208,12 @@ export function forEachTile(
       runOf[j] = r;
       index[j] = i;
       if (id > maxId) maxId = id;
+      if (id < minId) minId = id;
     }
   }
   const order: ArrayLike<number> =
     maxId < 2 ** 32
-      ? radixOrder(ids, maxId)
+      ? radixOrder(ids, maxId, n ? minId : 0)
       : Array.from({ length: n }, (_, i) => i).sort((a, b) => ids[a]! - ids[b]! || a - b);
   const buf = n ? whole[bufferOf[slices[0]!]!]! : new Uint8Array(0);
   for (let k = 0; k < n;) {

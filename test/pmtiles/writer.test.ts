@@ -195,6 +195,45 @@ describe('PMTilesWriter', () => {
     expect(a.result).toEqual(b.result);
   });
 
+  it('keeps tile bytes in memory up to memoryBytes and spills past it, writing the same archive either way', async () => {
+    // small tiles, a few repeated, and one tile larger than the writer's 4 MiB buffer
+    const big = new Uint8Array(5 * 2 ** 20).map((_, i) => (i * 7919) & 255);
+    const tiles: [number, Uint8Array][] = [];
+    for (let id = 0; id < 20_000; id++)
+      tiles.push([id, id === 777 ? big : enc.encode(`tile ${id % 3000} of ${id}`)]);
+    const written = async (name: string, memoryBytes: number | undefined) => {
+      const path = join(dir, name);
+      const w = new PMTilesWriter(path, { ...raw, memoryBytes });
+      for (const [id, data] of tiles) w.addTile(id, data);
+      const spillFile = `${w.tempPath}.tiles`;
+      const spilledBeforeFinish = existsSync(spillFile);
+      await w.finish();
+      expect(existsSync(spillFile)).toBe(false);
+      return {
+        path,
+        spilledBeforeFinish,
+        sha: createHash('sha256').update(readFileSync(path)).digest('hex'),
+      };
+    };
+    const memory = await written('in-memory.pmtiles', undefined);
+    const none = await written('spilled-at-once.pmtiles', 0);
+    const midway = await written('spilled-midway.pmtiles', 200_000);
+    expect([memory.spilledBeforeFinish, none.spilledBeforeFinish, midway.spilledBeforeFinish]).toEqual([
+      false,
+      true,
+      true,
+    ]);
+    expect(none.sha).toBe(memory.sha);
+    expect(midway.sha).toBe(memory.sha);
+    const ref = referenceReader(midway.path);
+    for (const id of [0, 1, 776, 777, 778, 19_999]) {
+      const [z, x, y] = tileIdToZxy(id);
+      const got = await referenceTile(ref, z, x, y);
+      expect(got && Buffer.from(got).equals(tiles[id]![1]), `tile ${id}`).toBe(true);
+    }
+    expect((await verifyArchive(memory.path)).problems).toEqual([]);
+  });
+
   it('writes an archive without tiles that readers accept', async () => {
     const { path, result } = await write('none.pmtiles', []);
     expect(result).toMatchObject({ addressedTiles: 0, tileEntries: 0, tileContents: 0 });

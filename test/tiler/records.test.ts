@@ -24,6 +24,23 @@ describe('radixOrder', () => {
     }
   });
 
+  it('sorts ids offset by their minimum, for spans of every width up to the top of 2^32', () => {
+    const rnd = random('8');
+    for (const [min, span] of [
+      [358_000_000, 0],
+      [358_000_000, 2047],
+      [358_000_000, 2048],
+      [358_000_000, 4_194_304],
+      [2 ** 32 - 5000, 4999],
+      [1, 2 ** 32 - 2],
+    ] as const) {
+      const pool = Array.from({ length: 50 }, () => min + Math.floor(rnd() * (span + 1)));
+      pool.push(min, min + span);
+      const ids = Array.from({ length: 5000 }, () => pool[Math.floor(rnd() * pool.length)]!);
+      expect([...radixOrder(ids, min + span, min)], `min ${min} span ${span}`).toEqual(reference(ids));
+    }
+  });
+
   it('handles an empty run and a single record', () => {
     expect([...radixOrder([], 0)]).toEqual([]);
     expect([...radixOrder([12345], 12345)]).toEqual([0]);
