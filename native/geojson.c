@@ -88,6 +88,16 @@ static int put_varint(bytes_t *b, uint64_t v) {
   return 1;
 }
 
+/** Writes v as a varint at p, where the caller has made room (10 bytes at most); returns the byte after it. */
+static inline uint8_t *write_varint(uint8_t *p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = (uint8_t)(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = (uint8_t)v;
+  return p;
+}
+
 static size_t varint_size(uint64_t v) {
   size_t n = 1;
   while (v >= 0x80) {
@@ -173,13 +183,17 @@ static size_t utf8_seq(const uint8_t *p, const uint8_t *end) {
   return n;
 }
 
+/* The bytes a string holds as they are: ASCII but for controls, '"' and '\\' (one table look-up a byte; a GCC
+   range designator, later entries overriding it). */
+static const uint8_t STRING_PLAIN[256] = {[0x20 ... 0x7f] = 1, ['"'] = 0, ['\\'] = 0};
+
 /** A JSON string at the cursor, its UTF-8 appended to out; 0 when it is not one we take (lone surrogates too). */
 static int parse_string(cur_t *c, bytes_t *out) {
   if (c->p >= c->end || *c->p != '"') return 0;
   c->p++;
   for (;;) {
     const uint8_t *run = c->p;
-    while (c->p < c->end && *c->p >= 0x20 && *c->p != '"' && *c->p != '\\' && *c->p < 0x80) c->p++;
+    while (c->p < c->end && STRING_PLAIN[*c->p]) c->p++;
     if (c->p > run && !put(out, run, c->p - run)) return 0;
     if (c->p >= c->end) return 0;
     uint8_t ch = *c->p;
@@ -516,7 +530,8 @@ static int parse_coords(scan_t *s, cur_t *c, int level, int max_level, int *pos_
       return 1;
     }
     if (!(x >= -180 && x <= 180 && y >= -90 && y <= 90)) return 0;
-    return put(&s->coords, &x, 8) && put(&s->coords, &y, 8);
+    double xy[2] = {x, y};
+    return put(&s->coords, xy, 16);
   }
   if (ch != '[' || level >= max_level) return 0;
   size_t slot = s->parts.len;
@@ -642,15 +657,21 @@ static napi_value fail(napi_env env, const char *code, const char *message) {
 
 typedef struct {
   double id;
-  uint32_t index; /* insertion order: ties keep it */
+  uint32_t index;   /* insertion order: ties keep it */
+  uint32_t feature; /* whose tail ends the record */
 } rec_t;
 
-/* The records being written by writeRecords. */
+/* The records being written by writeRecords. A record is its head (type and geometry, in out) and then its
+   feature's tail, which every record of the feature shares: kept once in tails and put after each head only when
+   the sorted run is assembled. */
 typedef struct {
-  bytes_t out;      /* records in insertion order */
-  bytes_t tail;     /* the current feature's tail */
+  bytes_t out;      /* the records' heads in insertion order */
+  bytes_t tails;    /* the features' tails, one after another */
+  uint32_t *tail_starts; /* feature f's tail: tails[tail_starts[f] .. tail_starts[f + 1]) */
+  size_t nfeatures, features_cap;
+  size_t tails_len; /* the records' tails' length, all told */
   rec_t *recs, *sorted;
-  uint32_t *starts; /* starts[i]: where record i (insertion order) begins in out */
+  uint32_t *starts; /* starts[i]: where record i's head (insertion order) begins in out */
   size_t n, cap;
 } points_t;
 
@@ -681,8 +702,6 @@ typedef struct {
   doubles_t c;     /* the arena: simplified and clipped parts as x, y pairs, used as a stack */
   parts_t g;       /* the arena's parts (off in c) */
   doubles_t q;     /* one part quantised */
-  uint64_t *cmds;  /* one record's command integers */
-  size_t ncmds, cmds_cap;
 } shapes_t;
 
 /* The buffers of both functions, kept from call to call by each thread that loads the addon (instance data): a
@@ -711,7 +730,8 @@ static void free_state(napi_env env, void *data, void *hint) {
   free(s->parts.data);
   free(st->items);
   free(st->w.out.data);
-  free(st->w.tail.data);
+  free(st->w.tails.data);
+  free(st->w.tail_starts);
   free(st->w.recs);
   free(st->w.sorted);
   free(st->w.starts);
@@ -723,7 +743,6 @@ static void free_state(napi_env env, void *data, void *hint) {
   free(sh->c.d);
   free(sh->g.p);
   free(sh->q.d);
-  free(sh->cmds);
   free(st);
 }
 
@@ -852,45 +871,84 @@ static napi_value scan_points(napi_env env, napi_callback_info info) {
 
 /** Math.round as V8 has it: the nearest integer, halves towards +∞ (0.49999999999999994 → 0, -0.3 → -0, and
  * x itself beyond 2^52). */
-static double js_round(double x) {
+static __attribute__((noinline)) double js_round(double x) {
   double r = ceil(x);
   if (r - 0.5 > x) r -= 1.0;
   return r;
 }
 
-/** JavaScript's ToInt32 (what `v << 1` and `v >> 31` do to a number first). */
-static int32_t to_int32(double d) {
-  if (d >= -2147483648.0 && d <= 2147483647.0) return (int32_t)d;
+/**
+ * js_round but for the sign of a zero (-0.3 → 0), for callers to whom -0 and 0 are the same (they compare,
+ * subtract or convert to an integer), without the two unpredictable branches of ceil and the halves test: below
+ * 2^52, t = floor(x) and x - t are exact (Sterbenz; x + 1 for x in (-0.5, 0) rounds to at most 1, still ≥ 0.5), and
+ * x rounds up exactly when x - t ≥ 0.5.
+ */
+static inline double js_round_unsigned_zero(double x) {
+  if (!(fabs(x) < 4503599627370496.0)) return js_round(x); /* beyond 2^52, ±∞ and NaN */
+  double t = (double)(int64_t)x;
+  t -= (double)(t > x);
+  return t + (double)(x - t >= 0.5);
+}
+
+/** to_int32 beyond the int32 range (rare): kept out of line so that the common case inlines. */
+static __attribute__((noinline)) int32_t to_int32_slow(double d) {
   if (!isfinite(d)) return 0;
   double m = fmod(trunc(d), 4294967296.0);
   if (m < 0) m += 4294967296.0;
   return (int32_t)(uint32_t)m;
 }
 
+/** JavaScript's ToInt32 (what `v << 1` and `v >> 31` do to a number first). */
+static inline int32_t to_int32(double d) {
+  if (d >= -2147483648.0 && d <= 2147483647.0) return (int32_t)d;
+  return to_int32_slow(d);
+}
+
 /** The zigzag of a tile coordinate delta, as pipeline/mvt/encode.ts computes it: ((v << 1) ^ (v >> 31)) >>> 0. */
-static uint32_t zigzag(double v) {
+static inline uint32_t zigzag(double v) {
   int32_t i = to_int32(v);
   return ((uint32_t)i << 1) ^ (uint32_t)(i >> 31);
 }
 
-/** The PMTiles tile id of z/x/y (pipeline/pmtiles/tileid.ts). */
+/*
+ * The Hilbert curve three levels at a time. The bit-by-bit walk of pipeline/pmtiles/tileid.ts only ever swaps x
+ * and y and complements both below the current bit, and those two commute, so its state is two bits (1: swapped,
+ * 2: complemented). HILBERT3[state << 6 | x's next three bits << 3 | y's] holds the six bits
+ * of d those levels add (<< 2) and the state after them (low two bits).
+ */
+static const uint8_t HILBERT3[256] = {
+    0x01, 0x04, 0x3a, 0x3d, 0x40, 0x4e, 0x51, 0x54, 0x0f, 0x08, 0x36, 0x33, 0x45, 0x49, 0x5f, 0x58,
+    0x10, 0x1e, 0x20, 0x2e, 0x7b, 0x77, 0x61, 0x64, 0x15, 0x19, 0x25, 0x29, 0x7c, 0x72, 0x6f, 0x68,
+    0xeb, 0xe7, 0xdb, 0xd7, 0x80, 0x8e, 0x91, 0x94, 0xec, 0xe2, 0xdc, 0xd2, 0x85, 0x89, 0x9f, 0x98,
+    0xf1, 0xf4, 0xca, 0xcd, 0xbb, 0xb7, 0xa1, 0xa4, 0xff, 0xf8, 0xc6, 0xc3, 0xbc, 0xb2, 0xaf, 0xa8,
+    0x00, 0x0e, 0x11, 0x14, 0xea, 0xed, 0xf0, 0xfe, 0x05, 0x09, 0x1f, 0x18, 0xe6, 0xe3, 0xf5, 0xf9,
+    0x3b, 0x37, 0x21, 0x24, 0xda, 0xdd, 0xcb, 0xc7, 0x3c, 0x32, 0x2f, 0x28, 0xd6, 0xd3, 0xcc, 0xc2,
+    0x41, 0x44, 0x7a, 0x7d, 0x81, 0x84, 0xba, 0xbd, 0x4f, 0x48, 0x76, 0x73, 0x8f, 0x88, 0xb6, 0xb3,
+    0x50, 0x5e, 0x60, 0x6e, 0x90, 0x9e, 0xa0, 0xae, 0x55, 0x59, 0x65, 0x69, 0x95, 0x99, 0xa5, 0xa9,
+    0xaa, 0xad, 0xb0, 0xbe, 0xc1, 0xc4, 0xfa, 0xfd, 0xa6, 0xa3, 0xb5, 0xb9, 0xcf, 0xc8, 0xf6, 0xf3,
+    0x9a, 0x9d, 0x8b, 0x87, 0xd0, 0xde, 0xe0, 0xee, 0x96, 0x93, 0x8c, 0x82, 0xd5, 0xd9, 0xe5, 0xe9,
+    0x6a, 0x6d, 0x70, 0x7e, 0x2b, 0x27, 0x1b, 0x17, 0x66, 0x63, 0x75, 0x79, 0x2c, 0x22, 0x1c, 0x12,
+    0x5a, 0x5d, 0x4b, 0x47, 0x31, 0x34, 0x0a, 0x0d, 0x56, 0x53, 0x4c, 0x42, 0x3f, 0x38, 0x06, 0x03,
+    0xab, 0xa7, 0x9b, 0x97, 0x6b, 0x67, 0x5b, 0x57, 0xac, 0xa2, 0x9c, 0x92, 0x6c, 0x62, 0x5c, 0x52,
+    0xb1, 0xb4, 0x8a, 0x8d, 0x71, 0x74, 0x4a, 0x4d, 0xbf, 0xb8, 0x86, 0x83, 0x7f, 0x78, 0x46, 0x43,
+    0xc0, 0xce, 0xd1, 0xd4, 0x2a, 0x2d, 0x30, 0x3e, 0xc5, 0xc9, 0xdf, 0xd8, 0x26, 0x23, 0x35, 0x39,
+    0xfb, 0xf7, 0xe1, 0xe4, 0x1a, 0x1d, 0x0b, 0x07, 0xfc, 0xf2, 0xef, 0xe8, 0x16, 0x13, 0x0c, 0x02,
+};
+
+/** The PMTiles tile id of z/x/y (pipeline/pmtiles/tileid.ts), z ≤ 26. */
 static double tile_id(int z, uint32_t x, uint32_t y) {
-  uint64_t base = 0, d = 0;
-  for (int i = 0; i < z; i++) base = base * 4 + 1;
-  for (uint32_t s = (1u << z) >> 1; s > 0; s >>= 1) {
-    uint64_t rx = (x & s) ? 1 : 0, ry = (y & s) ? 1 : 0;
-    d += (uint64_t)s * s * ((3 * rx) ^ ry);
-    if (!ry) {
-      if (rx) {
-        x ^= s - 1;
-        y ^= s - 1;
-      }
-      uint32_t t = x;
-      x = y;
-      y = t;
-    }
+  /* z is padded to a multiple of three with high zero bits; each padding level swaps x and y (and adds nothing to
+     d), so the walk starts in the state that leaves it unswapped after them */
+  int pad = (3 - z % 3) % 3, shift = z + pad;
+  uint32_t state = (uint32_t)pad & 1;
+  uint64_t d = 0;
+  while (shift > 0) {
+    shift -= 3;
+    uint8_t e = HILBERT3[state << 6 | ((x >> shift) & 7) << 3 | ((y >> shift) & 7)];
+    d = d << 6 | e >> 2;
+    state = e & 3;
   }
-  return (double)(base + d);
+  return (double)(((1ULL << 2 * z) - 1) / 3 + d); /* the ids of the zooms below: (4^z - 1) / 3 */
 }
 
 static int by_tile(const void *a, const void *b) {
@@ -931,8 +989,8 @@ static rec_t *sort_records(points_t *w) {
   return from;
 }
 
-/** Starts a record in tile `id` (its bytes follow in w->out). */
-static int new_record(points_t *w, double id) {
+/** A record in tile `id` of the current feature, its head at out[start ..] (up to the next record's start). */
+static int new_record(points_t *w, double id, size_t start) {
   if (w->n == w->cap) {
     size_t cap = w->cap ? w->cap * 2 : 4096;
     rec_t *r = realloc(w->recs, cap * sizeof *r);
@@ -946,30 +1004,56 @@ static int new_record(points_t *w, double id) {
     w->starts = st;
     w->cap = cap;
   }
+  uint32_t f = (uint32_t)w->nfeatures - 1;
   w->recs[w->n].id = id;
   w->recs[w->n].index = (uint32_t)w->n;
-  w->starts[w->n] = (uint32_t)w->out.len;
+  w->recs[w->n].feature = f;
+  w->starts[w->n] = (uint32_t)start;
   w->n++;
+  w->tails_len += w->tail_starts[f + 1] - w->tail_starts[f];
   return 1;
 }
 
-/** A feature's tail, as RecordWriter.feature writes it (the properties encoded already): seq, flags, id, layer,
- * properties. */
+/** The next feature's tail, as RecordWriter.feature writes it (the properties encoded already): seq, flags, id,
+ * layer, properties. */
 static int make_tail(points_t *w, double seq, double id, const uint8_t *layer, size_t layer_len, const uint8_t *props,
                      size_t props_len) {
+  if (w->nfeatures + 2 > w->features_cap) {
+    size_t cap = w->features_cap ? w->features_cap * 2 : 4096;
+    uint32_t *ts = realloc(w->tail_starts, cap * sizeof *ts);
+    if (!ts) return 0;
+    w->tail_starts = ts;
+    w->features_cap = cap;
+  }
+  if (!w->nfeatures) w->tail_starts[0] = 0;
+  if (!grow(&w->tails, 10 + 1 + 8 + 10 + layer_len + 10 + props_len)) return 0;
+  uint8_t *p = write_varint(w->tails.data + w->tails.len, (uint64_t)seq);
   uint8_t flags = isnan(id) ? 0 : 1;
-  w->tail.len = 0;
-  return put_varint(&w->tail, (uint64_t)seq) && put(&w->tail, &flags, 1) && (!flags || put(&w->tail, &id, 8)) &&
-         put_varint(&w->tail, layer_len) && put(&w->tail, layer, layer_len) && put_varint(&w->tail, props_len) &&
-         put(&w->tail, props, props_len);
+  *p++ = flags;
+  if (flags) {
+    memcpy(p, &id, 8);
+    p += 8;
+  }
+  p = write_varint(p, layer_len);
+  if (layer_len) memcpy(p, layer, layer_len);
+  p = write_varint(p + layer_len, props_len);
+  if (props_len) memcpy(p, props, props_len);
+  w->tails.len = (size_t)(p + props_len - w->tails.data);
+  w->tail_starts[++w->nfeatures] = (uint32_t)w->tails.len;
+  return 1;
 }
 
 static int add_point_record(points_t *w, double id, uint32_t zx, uint32_t zy) {
-  if (!new_record(w, id)) return 0;
-  /* [type 1][geometry length][MoveTo(1)][zx][zy] then the tail (RecordWriter.addPoint) */
-  uint8_t head[3] = {1, (uint8_t)(1 + varint_size(zx) + varint_size(zy)), 9};
-  return put(&w->out, head, 3) && put_varint(&w->out, zx) && put_varint(&w->out, zy) &&
-         put(&w->out, w->tail.data, w->tail.len);
+  /* [type 1][geometry length][MoveTo(1)][zx][zy], then the tail (RecordWriter.addPoint) */
+  if (!grow(&w->out, 3 + 5 + 5)) return 0;
+  size_t start = w->out.len;
+  uint8_t *p = w->out.data + start;
+  p[0] = 1;
+  p[1] = (uint8_t)(1 + varint_size(zx) + varint_size(zy));
+  p[2] = 9;
+  p = write_varint(write_varint(p + 3, zx), zy);
+  w->out.len = (size_t)(p - w->out.data);
+  return new_record(w, id, start);
 }
 
 /** One point's records (Mapper.addPoint): the tiles of zmin..zmax whose buffered area holds it, within ranges. */
@@ -983,10 +1067,10 @@ static int point_records(points_t *w, const double *pt, const int32_t *ranges, d
     double y0 = fmax(0, floor(ty - buf)), y1 = fmin(n - 1, floor(ty + buf));
     const int32_t *r = ranges + 4 * z;
     for (double x = x0; x <= x1; x++) {
-      int32_t qx = (int32_t)js_round((tx - x) * extent);
+      int32_t qx = (int32_t)js_round_unsigned_zero((tx - x) * extent);
       for (double y = y0; y <= y1; y++) {
         if (x < r[0] || x > r[2] || y < r[1] || y > r[3]) continue;
-        int32_t qy = (int32_t)js_round((ty - y) * extent);
+        int32_t qy = (int32_t)js_round_unsigned_zero((ty - y) * extent);
         uint32_t zx = ((uint32_t)qx << 1) ^ (uint32_t)(qx >> 31);
         uint32_t zy = ((uint32_t)qy << 1) ^ (uint32_t)(qy >> 31);
         if (!add_point_record(w, tile_id(z, (uint32_t)x, (uint32_t)y), zx, zy)) return 0;
@@ -1344,42 +1428,40 @@ typedef struct {
   points_t *w;
 } zoom_t;
 
-static int push_cmd(shapes_t *t, uint64_t v) {
-  if (t->ncmds == t->cmds_cap) {
-    size_t cap = t->cmds_cap ? t->cmds_cap * 2 : 1024;
-    uint64_t *c = realloc(t->cmds, cap * sizeof *c);
-    if (!c) return 0;
-    t->cmds = c;
-    t->cmds_cap = cap;
-  }
-  t->cmds[t->ncmds++] = v;
-  return 1;
-}
-
 /** pushPath (encode.ts): the m points of t->q as MoveTo + LineTo(m - 1) [+ ClosePath], maybe in reverse ring
- * order; the cursor moves along. */
-static int push_path(shapes_t *t, uint32_t m, int reverse, int close, double *cx, double *cy) {
+ * order, their command integers written as varints at o (room made: 10 bytes a point and 16 more); the cursor
+ * moves along. Returns the byte after them. */
+static uint8_t *push_path(const shapes_t *t, uint8_t *o, uint32_t m, int reverse, int close, double *cx, double *cy) {
   const double *q = t->q.d;
-  if (!push_cmd(t, 9) || !push_cmd(t, zigzag(q[0] - *cx)) || !push_cmd(t, zigzag(q[1] - *cy))) return 0;
-  *cx = q[0];
-  *cy = q[1];
-  if (!push_cmd(t, (uint64_t)(m - 1) * 8 + 2)) return 0;
+  *o++ = 9;
+  o = write_varint(o, zigzag(q[0] - *cx));
+  o = write_varint(o, zigzag(q[1] - *cy));
+  double px = q[0], py = q[1];
+  o = write_varint(o, (uint64_t)(m - 1) * 8 + 2);
   for (uint32_t k = 1; k < m; k++) {
     uint32_t i = reverse ? m - k : k;
     double x = q[2 * i], y = q[2 * i + 1];
-    if (!push_cmd(t, zigzag(x - *cx)) || !push_cmd(t, zigzag(y - *cy))) return 0;
-    *cx = x;
-    *cy = y;
+    o = write_varint(o, zigzag(x - px));
+    o = write_varint(o, zigzag(y - py));
+    px = x;
+    py = y;
   }
-  return !close || push_cmd(t, 15);
+  *cx = px;
+  *cy = py;
+  if (close) *o++ = 15;
+  return o;
 }
 
 /** The record of the arena's parts p0..p1 in tile x, y (the emit of tileAtZoom in Mapper.add): quantise, then
- * encodeGeometry (rounded points without consecutive repeats, rings oriented by role, degenerate ones dropped). */
+ * encodeGeometry (rounded points without consecutive repeats, rings oriented by role, degenerate ones dropped).
+ * The commands go straight into the record, after room for a one-byte geometry length (moved on when longer). */
 static int emit(shapes_t *t, const zoom_t *zc, size_t p0, size_t p1, int x, int y) {
   const int32_t *r = zc->r;
   if (x < r[0] || x > r[2] || y < r[1] || y > r[3]) return 1;
-  t->ncmds = 0;
+  bytes_t *out = &zc->w->out;
+  if (!grow(out, 2)) return 0;
+  const size_t head = out->len, geom = head + 2;
+  out->len = geom;
   double cx = 0, cy = 0;
   const double n = zc->n, extent = zc->extent, dx = x, dy = y;
   int skip = 0;
@@ -1397,45 +1479,51 @@ static int emit(shapes_t *t, const zoom_t *zc, size_t p0, size_t p1, int x, int 
     uint32_t m = 0;
     double px = NAN, py = NAN;
     for (uint32_t k = 0; k < len; k++) {
-      double qx = js_round((co[2 * k] * n - dx) * extent);
-      double qy = js_round((co[2 * k + 1] * n - dy) * extent);
+      double qx = js_round_unsigned_zero((co[2 * k] * n - dx) * extent);
+      double qy = js_round_unsigned_zero((co[2 * k + 1] * n - dy) * extent);
       if (qx == px && qy == py) continue;
       q[2 * m] = px = qx;
       q[2 * m + 1] = py = qy;
       m++;
     }
+    int reverse = 0;
     if (!zc->poly) {
-      if (m >= 2 && !push_path(t, m, 0, 0, &cx, &cy)) return 0;
-      continue;
-    }
-    while (m > 1 && q[2 * m - 2] == q[0] && q[2 * m - 1] == q[1]) m--;
-    double area2 = 0;
-    if (m >= 3) {
-      double x0 = q[2 * m - 2], y0 = q[2 * m - 1];
-      for (uint32_t k = 0; k < m; k++) {
-        double x1 = q[2 * k], y1 = q[2 * k + 1];
-        area2 += x0 * y1 - x1 * y0;
-        x0 = x1;
-        y0 = y1;
+      if (m < 2) continue;
+    } else {
+      while (m > 1 && q[2 * m - 2] == q[0] && q[2 * m - 1] == q[1]) m--;
+      double area2 = 0;
+      if (m >= 3) {
+        double x0 = q[2 * m - 2], y0 = q[2 * m - 1];
+        for (uint32_t k = 0; k < m; k++) {
+          double x1 = q[2 * k], y1 = q[2 * k + 1];
+          area2 += x0 * y1 - x1 * y0;
+          x0 = x1;
+          y0 = y1;
+        }
       }
+      if (area2 == 0) {
+        if (pp.exterior) skip = 1; /* a degenerate exterior drops the polygon with its holes */
+        continue;
+      }
+      reverse = pp.exterior ? area2 < 0 : area2 > 0;
     }
-    if (area2 == 0) {
-      if (pp.exterior) skip = 1; /* a degenerate exterior drops the polygon with its holes */
-      continue;
-    }
-    if (!push_path(t, m, pp.exterior ? area2 < 0 : area2 > 0, 1, &cx, &cy)) return 0;
+    if (!grow(out, 10 * (size_t)m + 16)) return 0;
+    out->len = (size_t)(push_path(t, out->data + out->len, m, reverse, zc->poly, &cx, &cy) - out->data);
   }
-  if (!t->ncmds) return 1;
-  points_t *w = zc->w;
-  size_t glen = 0;
-  for (size_t i = 0; i < t->ncmds; i++) glen += varint_size(t->cmds[i]);
-  uint8_t type = zc->poly ? 3 : 2;
-  if (!new_record(w, tile_id(zc->z, (uint32_t)x, (uint32_t)y)) || !put(&w->out, &type, 1) ||
-      !put_varint(&w->out, glen))
-    return 0;
-  for (size_t i = 0; i < t->ncmds; i++)
-    if (!put_varint(&w->out, t->cmds[i])) return 0;
-  return put(&w->out, w->tail.data, w->tail.len);
+  size_t glen = out->len - geom;
+  if (!glen) {
+    out->len = head;
+    return 1;
+  }
+  size_t more = varint_size(glen) - 1;
+  if (more) {
+    if (!grow(out, more)) return 0;
+    memmove(out->data + geom + more, out->data + geom, glen);
+    out->len += more;
+  }
+  out->data[head] = zc->poly ? 3 : 2;
+  write_varint(out->data + head + 1, glen);
+  return new_record(zc->w, tile_id(zc->z, (uint32_t)x, (uint32_t)y), head);
 }
 
 /** split (tileAtZoom): the tile range ax..bx × ay..by halved, clipping as it goes. Rectangles without a tile that
@@ -1565,6 +1653,9 @@ static napi_value write_records(napi_env env, napi_callback_info info) {
     return fail(env, NULL, "writeRecords: not initialised");
   points_t *wp = &st->w;
   wp->out.len = 0;
+  wp->tails.len = 0;
+  wp->nfeatures = 0;
+  wp->tails_len = 0;
   wp->n = 0;
   int ok = 1;
   for (size_t i = 0; i < npoints && ok; i++) {
@@ -1595,7 +1686,7 @@ static napi_value write_records(napi_env env, napi_callback_info info) {
   if (ok) {
     if (wp->n) wp->starts[wp->n] = (uint32_t)wp->out.len;
     sorted = sort_records(wp);
-    ok = napi_create_arraybuffer(env, wp->out.len, &bytes_d, &bytes_ab) == napi_ok &&
+    ok = napi_create_arraybuffer(env, wp->out.len + wp->tails_len, &bytes_d, &bytes_ab) == napi_ok &&
          napi_create_arraybuffer(env, wp->n * sizeof(double), &ids_d, &ids_ab) == napi_ok &&
          napi_create_arraybuffer(env, wp->n * sizeof(uint32_t), &offs_d, &offs_ab) == napi_ok;
   }
@@ -1604,15 +1695,18 @@ static napi_value write_records(napi_env env, napi_callback_info info) {
     double *ids = ids_d;
     uint32_t *offs = offs_d;
     size_t pos = 0;
+    const uint32_t *tail_starts = wp->tail_starts;
     for (size_t k = 0; k < wp->n; k++) {
-      uint32_t i = sorted[k].index;
+      uint32_t i = sorted[k].index, f = sorted[k].feature;
       size_t start = wp->starts[i], len = wp->starts[i + 1] - start;
+      size_t tail = tail_starts[f], tail_len = tail_starts[f + 1] - tail;
       ids[k] = sorted[k].id;
       offs[k] = (uint32_t)pos;
       memcpy(dst + pos, wp->out.data + start, len);
-      pos += len;
+      memcpy(dst + pos + len, wp->tails.data + tail, tail_len);
+      pos += len + tail_len;
     }
-    napi_create_typedarray(env, napi_uint8_array, wp->out.len, bytes_ab, 0, &bytes_v);
+    napi_create_typedarray(env, napi_uint8_array, pos, bytes_ab, 0, &bytes_v);
     napi_create_typedarray(env, napi_float64_array, wp->n, ids_ab, 0, &ids_v);
     napi_create_typedarray(env, napi_uint32_array, wp->n, offs_ab, 0, &offs_v);
     napi_create_object(env, &result);

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createProfile } from '../../pipeline/profiles/geojson.js';
 import { mapNdjsonBytes, type MapContext } from '../../pipeline/tiler/map-stage.js';
 import { nativeScanner, nativeScannerError } from '../../pipeline/tiler/native-points.js';
+import { zxyToTileId } from '../../pipeline/pmtiles/tileid.js';
 import { DEFAULT_TILING } from '../../pipeline/tiler/tile-feature.js';
 import { random } from '../helpers/random.js';
 import { mergeRuns } from '../helpers/runs.js';
@@ -354,5 +355,55 @@ describe('the native point scanner', () => {
       }
     }
     expect(taken).toBeGreaterThan(1000); // undamaged and harmlessly damaged lines are still taken
+  });
+  it('writes the tile ids of pipeline/pmtiles/tileid.ts at every zoom, 0 to 26 (edges and random tiles)', () => {
+    // one record per point (buffer 0, the point at its tile's centre), straight through writeRecords
+    const scanner = nativeScanner()!;
+    const rnd = random('tile ids');
+    const ranges = new Int32Array(27 * 4);
+    const points: number[] = [];
+    const want: number[] = [];
+    for (let z = 0; z <= 26; z++) {
+      const n = 2 ** z;
+      ranges.set([0, 0, n - 1, n - 1], 4 * z);
+      const tiles: [number, number][] = [];
+      const edges = [0, 1, n >>> 1, Math.max(0, (n >>> 1) - 1), n - 2, n - 1].filter((v) => v >= 0 && v < n);
+      for (const x of edges) for (const y of edges) tiles.push([x, y]);
+      for (let i = 0; i < 400; i++) tiles.push([Math.floor(rnd() * n), Math.floor(rnd() * n)]);
+      for (const [x, y] of tiles) {
+        points.push((x + 0.5) / n, (y + 0.5) / n, z, z, points.length, NaN, 0, 0);
+        want.push(zxyToTileId(z, x, y));
+      }
+    }
+    const batch = scanner.writeRecords(
+      new Float64Array(points),
+      new Float64Array(0),
+      new Float64Array(0),
+      new Uint32Array(0),
+      new Uint8Array(0),
+      encoder.encode('p'),
+      ranges,
+      new Float64Array(0),
+      4096,
+      0,
+    );
+    expect(Array.from(batch.tileIds)).toEqual(want.sort((a, b) => a - b));
+  });
+
+  it('rounds points at half quantisation units as Math.round does, in a tile and in its neighbours buffers', () => {
+    // world x exactly a half unit of zoom 14's tiles (extent 4096) either side of a tile edge: -2.5 in one tile is
+    // 4093.5 in the one before (Math.round: -2 and 4094), and at lower zooms quarter, eighth… units
+    const lonOf = (x: number) => (x - 0.5) * 360;
+    const n = 2 ** 14;
+    const a = 9000;
+    const lines: string[] = [];
+    for (const j of [-66, -65, -64, -63, -3, -2, -1, 0, 1, 2, 63, 64, 65])
+      for (const lat of ['0', '1e-300', '-1e-300'])
+        lines.push(point('{"a":1}', '', `[${lonOf((a + (j + 0.5) / 4096) / n)}, ${lat}]`));
+    for (const engine of [{}, { tiling: { ...DEFAULT_TILING, buffer: 256 } }]) {
+      const { native, js, scanned } = both(lines.join('\n'), context({}, engine));
+      expect(scanned).toBe(lines.length);
+      expect(native).toEqual(js);
+    }
   });
 });

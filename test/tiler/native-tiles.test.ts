@@ -1,10 +1,11 @@
 // The native tile encoder (native/tile.c, built by scripts/setup.sh) against the JavaScript encoder it stands in
 // for: for varied records (layer names that sort differently, non-ASCII names, every kind of property value,
-// repeated and distinct keys and values, ids up to and beyond 2^32, sort keys out of order and equal, features of
-// several records, every geometry type) it writes the same MVT bytes as encodeLayers(groupLayers(…)), the bytes
-// decode with @mapbox/vector-tile to the features put in, it leaves to JavaScript what it would not encode the same
-// way, records that lie apart (encodeAt) come out the same, and assembleRecords(At) gives the same tiles either
-// way, over budget too.
+// repeated and distinct keys and values, keys and values of any length that differ in a single byte, ids up to and
+// beyond 2^32, sort keys out of order and equal, records in several sorted runs, features of several records, every
+// geometry type) it writes the same MVT bytes as encodeLayers(groupLayers(…)), the bytes decode with
+// @mapbox/vector-tile to the features put in, it leaves to JavaScript what it would not encode the same way, records
+// that lie apart (encodeAt) come out the same, and assembleRecords(At) gives the same tiles either way, over budget
+// too.
 // WEFT_TEST_TILE_ADDON=path tests another build of native/tile.c in place of build/native/tile.node (one built with
 // -fsanitize=address,undefined, say); assembleRecords still uses the regular build.
 import { createRequire } from 'node:module';
@@ -432,6 +433,42 @@ describe.skipIf(!native)(`the native tile encoder${native ? '' : ` (skipped: ${r
       ],
     });
     expect(decoded(got.raw)).toEqual(expected(features));
+  });
+
+  it('tells keys and values apart by every byte at any length, and sorts records that come in several runs', () => {
+    // keys and string values of 0 to 40 bytes, each beside copies that differ from it in one byte (each byte in turn),
+    // which the native lookup (words of up to 8 bytes, not bytes) must tell apart, and repeated further on, which it
+    // must not; over a thousand in a layer, so that its tables grow several times
+    const strings: string[] = [];
+    for (let len = 0; len <= 40; len++) {
+      const base = Array.from({ length: len }, (_, i) => String.fromCharCode(97 + ((i * 7 + len) % 26))).join(
+        '',
+      );
+      strings.push(base);
+      for (let i = 0; i < len; i++) strings.push(base.slice(0, i) + 'Z' + base.slice(i + 1));
+    }
+    const n = strings.length;
+    const features: Feature[] = strings.map((s, j) => ({
+      layer: 'l',
+      seq: j,
+      sortKey: [0, -0, 1, -1][j % 4]!,
+      props: { [s]: strings[(j * 31) % n]!, [strings[(j * 17) % n]!]: s, rank: j % 5 },
+      records: [{ type: 1, geometry: [[[j % 4096, 7]]] }],
+    }));
+    const run = writeTiles([features]);
+    expect(run.counts[0]).toBe(n);
+    // the records in k runs, each in order (records k apart), as when runs are merged; and all in reverse
+    const orders = [1, 2, 3, 5, 8, 9].map((k) =>
+      Array.from({ length: k }, (_, r) => Array.from(run.offsets.filter((_, i) => i % k === r))).flat(),
+    );
+    orders.push(Array.from(run.offsets).reverse());
+    for (const order of orders) {
+      const starts = Uint32Array.from(order);
+      const got = native!.encodeAt(run.bytes, starts, n, EXTENT)!;
+      expect(got).not.toBeNull();
+      expect(same(got, jsTileAt(run.bytes, starts, n))).toBe(true);
+      expect(decoded(got)).toEqual(expected(features));
+    }
   });
 
   it('writes ids from 0 to beyond 2^53 as the JavaScript writer does, and none for negative ids', () => {
