@@ -38,8 +38,8 @@ export interface WriterOptions {
   /** [lon, lat, zoom]; default: the middle of the bounds at the min zoom */
   center?: [number, number, number];
   /**
-   * tile bytes kept in memory until finish() (default 256 MiB); beyond that they go to a temporary file, and
-   * finish() copies them from there into the archive
+   * tile bytes kept in memory until finish() (default 16 MiB), which then writes the sections in the usual order;
+   * beyond that they stream into the archive as they come, and the leaf directories follow them (see PMTilesWriter)
    */
   memoryBytes?: number;
 }
@@ -54,7 +54,7 @@ export interface WriteResult {
 
 const WRITE_BUFFER_BYTES = 1 << 22;
 const COPY_CHUNK_BYTES = 1 << 23;
-const DEFAULT_MEMORY_BYTES = 256 * 2 ** 20;
+const DEFAULT_MEMORY_BYTES = 16 * 2 ** 20;
 const MAX_RUN_LENGTH = 0xffff_ffff;
 const ROOT_BUDGET = ROOT_LIMIT_BYTES - HEADER_BYTES;
 const MAX_MERCATOR_LAT = 85.0511287798066;
@@ -115,24 +115,25 @@ function removeQuietly(path: string): void {
 }
 
 /**
- * Writes one archive. Tiles arrive in strictly ascending tile id order (clustered). Their bytes are kept in memory
- * up to `memoryBytes`; past that they stream to a temporary file beside the output (`<output>.tmp-<pid>.tiles`),
- * and only the entries stay in memory. finish() writes `<output>.tmp-<pid>` (header, directories, metadata, then
- * the tile bytes, from memory or copied from the file) and renames it into place; abort() or any error removes the
- * temporary files. Keeping the bytes in memory spares writing them twice and reading them back at the end, when
- * nothing else runs.
+ * Writes one archive into `<output>.tmp-<pid>` and, at finish(), renames it into place; abort() or any error
+ * removes it. Tiles arrive in strictly ascending tile id order (clustered). Their bytes are kept in memory up to
+ * `memoryBytes`, and a small archive is written at finish() in the usual order: header, root directory, metadata,
+ * leaf directories, tile data. A larger one streams its tile bytes into the archive as they come (only the entries
+ * stay in memory), at a place fixed in advance: the header and the root directory get the first 16 KiB (the most
+ * the spec allows them; zeros after a shorter root), the metadata follows, then the tile data, and the leaf
+ * directories, known only at the end, come last. The spec lets every section but the header lie anywhere; this
+ * way the bytes are written once, while the tiles are still being made, and finish() adds only the directories.
  */
 export class PMTilesWriter {
   readonly tempPath: string;
-  private readonly tilesPath: string;
   /** the archive being written (`tempPath`), opened at once so that an unwritable output fails early */
   private outFd: number | undefined;
-  /** the spill file of tile bytes, once they outgrow `memoryBytes` */
-  private tilesFd: number | undefined;
   private readonly memoryBytes: number;
-  /** tile bytes held in memory (not spilled), in order; `buffer` follows them */
+  /** tile bytes held in memory, in order, while not streaming; `buffer` follows them */
   private readonly kept: Uint8Array[] = [];
   private keptLength = 0;
+  /** once streaming: the gzipped metadata, and where the next tile bytes go in the archive */
+  private streamed: { metadata: Uint8Array; next: number } | undefined;
   private buffer = new Uint8Array(WRITE_BUFFER_BYTES);
   private bufferLength = 0;
   private dataLength = 0;
@@ -160,7 +161,6 @@ export class PMTilesWriter {
       throw new TypeError('PMTilesWriter: metadata must be a JSON object');
     }
     this.tempPath = `${outputPath}.tmp-${process.pid}`;
-    this.tilesPath = `${this.tempPath}.tiles`;
     let isDir = false;
     try {
       isDir = statSync(outputPath).isDirectory();
@@ -246,36 +246,42 @@ export class PMTilesWriter {
     if (this.bufferLength === 0) return;
     const full = this.buffer.subarray(0, this.bufferLength);
     this.bufferLength = 0;
-    if (this.tilesFd === undefined && this.keptLength + full.length <= this.memoryBytes) {
+    if (!this.streamed && this.keptLength + full.length <= this.memoryBytes) {
       this.buffer = new Uint8Array(WRITE_BUFFER_BYTES);
     }
     this.store(full);
   }
 
-  /** Keeps `data` (owned by the writer from now on) in memory while it fits, else spills everything so far. */
+  /** Keeps `data` (owned by the writer from now on) in memory while it fits, else streams it into the archive. */
   private store(data: Uint8Array): void {
-    if (this.tilesFd === undefined && this.keptLength + data.length <= this.memoryBytes) {
+    if (!this.streamed && this.keptLength + data.length <= this.memoryBytes) {
       this.kept.push(data);
       this.keptLength += data.length;
       return;
     }
-    if (this.tilesFd === undefined) {
-      try {
-        this.tilesFd = openSync(this.tilesPath, 'w');
-      } catch (err) {
-        throw cannotWrite(this.outputPath, err);
-      }
-      for (const part of this.kept) this.writeFully(this.tilesFd, part);
+    if (!this.streamed) {
+      const metadata = this.metadataBytes();
+      this.streamed = { metadata, next: ROOT_LIMIT_BYTES + metadata.length };
+      for (const part of this.kept) this.writeAt(part);
       this.kept.length = 0;
       this.keptLength = 0;
     }
-    this.writeFully(this.tilesFd, data);
+    this.writeAt(data);
   }
 
-  private writeFully(fd: number, data: Uint8Array): void {
+  private writeAt(data: Uint8Array): void {
+    this.writeFully(this.outFd!, data, this.streamed!.next);
+    this.streamed!.next += data.length;
+  }
+
+  private metadataBytes(): Uint8Array {
+    return gzipDeterministic(new TextEncoder().encode(JSON.stringify(this.options.metadata)));
+  }
+
+  private writeFully(fd: number, data: Uint8Array, position: number): void {
     let done = 0;
     try {
-      while (done < data.length) done += writeSync(fd, data, done, data.length - done);
+      while (done < data.length) done += writeSync(fd, data, done, data.length - done, position + done);
     } catch (err) {
       throw cannotWrite(this.outputPath, err);
     }
@@ -326,17 +332,18 @@ export class PMTilesWriter {
     this.state = 'finishing';
     try {
       this.flush();
-      const spilled = this.tilesFd !== undefined;
-      if (spilled) closeSync(this.tilesFd!);
-      this.tilesFd = undefined;
       const t = this.entries;
-
+      const streamed = this.streamed;
       const dirs = buildDirectories(t, t.count);
-      const metadata = gzipDeterministic(new TextEncoder().encode(JSON.stringify(this.options.metadata)));
+      const metadata = streamed?.metadata ?? this.metadataBytes();
       const rootOffset = HEADER_BYTES;
-      const metadataOffset = rootOffset + dirs.root.length;
-      const leavesOffset = metadataOffset + metadata.length;
-      const tileDataOffset = leavesOffset + dirs.leavesLength;
+      // in memory: header, root, metadata, leaves, tile data; streamed: header, root (padded to 16 KiB), metadata,
+      // tile data (written already), leaves
+      const metadataOffset = streamed ? ROOT_LIMIT_BYTES : rootOffset + dirs.root.length;
+      const tileDataOffset = streamed
+        ? metadataOffset + metadata.length
+        : metadataOffset + metadata.length + dirs.leavesLength;
+      const leavesOffset = streamed ? tileDataOffset + this.dataLength : metadataOffset + metadata.length;
       const header: Header = {
         specVersion: 3,
         rootDirectoryOffset: rootOffset,
@@ -359,21 +366,25 @@ export class PMTilesWriter {
 
       closeSync(this.outFd!);
       this.outFd = undefined;
-      const out = await open(this.tempPath, 'w').catch((err) => {
+      const out = await open(this.tempPath, streamed ? 'r+' : 'w').catch((err) => {
         throw cannotWrite(this.outputPath, err);
       });
       try {
+        let position = 0;
         const writeAll = async (data: Uint8Array) => {
           let done = 0;
-          while (done < data.length) done += (await out.write(data, done, data.length - done)).bytesWritten;
+          while (done < data.length)
+            done += (await out.write(data, done, data.length - done, position + done)).bytesWritten;
+          position += data.length;
         };
         await writeAll(encodeHeader(header));
         await writeAll(dirs.root);
+        if (streamed) await writeAll(new Uint8Array(ROOT_LIMIT_BYTES - position));
         await writeAll(metadata);
+        if (streamed) position = leavesOffset;
         for (const leaf of dirs.leaves) await writeAll(leaf);
         for (const part of this.kept) await writeAll(part);
         this.kept.length = 0;
-        if (spilled) await this.copySpilled(writeAll);
       } catch (err) {
         throw err instanceof UserError ? err : cannotWrite(this.outputPath, err);
       } finally {
@@ -385,41 +396,17 @@ export class PMTilesWriter {
       } catch (err) {
         throw cannotWrite(this.outputPath, err);
       }
-      removeQuietly(this.tilesPath);
       this.state = 'done';
       return {
         addressedTiles: this.addressed,
         tileEntries: t.count,
         tileContents: this.contents.size,
-        bytes: tileDataOffset + this.dataLength,
+        bytes: streamed ? leavesOffset + dirs.leavesLength : tileDataOffset + this.dataLength,
       };
     } catch (err) {
       this.cleanup();
       this.state = 'aborted';
       throw err;
-    }
-  }
-
-  /** Copies the spilled tile bytes into the archive through `writeAll`. */
-  private async copySpilled(writeAll: (data: Uint8Array) => Promise<void>): Promise<void> {
-    const tiles = await open(this.tilesPath, 'r');
-    try {
-      const chunk = new Uint8Array(Math.min(COPY_CHUNK_BYTES, Math.max(1, this.dataLength)));
-      let copied = 0;
-      while (copied < this.dataLength) {
-        const { bytesRead } = await tiles.read(
-          chunk,
-          0,
-          Math.min(chunk.length, this.dataLength - copied),
-          copied,
-        );
-        if (bytesRead === 0)
-          throw new Error(`tile data file ended after ${copied} of ${this.dataLength} bytes`);
-        await writeAll(chunk.subarray(0, bytesRead));
-        copied += bytesRead;
-      }
-    } finally {
-      await tiles.close();
     }
   }
 
@@ -440,15 +427,6 @@ export class PMTilesWriter {
       }
       this.outFd = undefined;
     }
-    if (this.tilesFd !== undefined) {
-      try {
-        closeSync(this.tilesFd);
-      } catch {
-        // already closed
-      }
-      this.tilesFd = undefined;
-    }
-    removeQuietly(this.tilesPath);
     removeQuietly(this.tempPath);
   }
 }

@@ -195,43 +195,54 @@ describe('PMTilesWriter', () => {
     expect(a.result).toEqual(b.result);
   });
 
-  it('keeps tile bytes in memory up to memoryBytes and spills past it, writing the same archive either way', async () => {
-    // small tiles, a few repeated, and one tile larger than the writer's 4 MiB buffer
+  it('streams tile bytes past memoryBytes into the archive, tile data before the leaf directories', async () => {
+    // small tiles, a few repeated (enough entries for leaf directories), and one larger than the 4 MiB buffer
     const big = new Uint8Array(5 * 2 ** 20).map((_, i) => (i * 7919) & 255);
     const tiles: [number, Uint8Array][] = [];
-    for (let id = 0; id < 20_000; id++)
+    for (let id = 0; id < 40_000; id++)
       tiles.push([id, id === 777 ? big : enc.encode(`tile ${id % 3000} of ${id}`)]);
+    const sub = join(dir, 'streamed');
+    mkdirSync(sub);
     const written = async (name: string, memoryBytes: number | undefined) => {
-      const path = join(dir, name);
+      const path = join(sub, name);
       const w = new PMTilesWriter(path, { ...raw, memoryBytes });
       for (const [id, data] of tiles) w.addTile(id, data);
-      const spillFile = `${w.tempPath}.tiles`;
-      const spilledBeforeFinish = existsSync(spillFile);
-      await w.finish();
-      expect(existsSync(spillFile)).toBe(false);
-      return {
-        path,
-        spilledBeforeFinish,
-        sha: createHash('sha256').update(readFileSync(path)).digest('hex'),
-      };
+      const result = await w.finish();
+      const h = await referenceReader(path).getHeader();
+      return { path, result, h, sha: createHash('sha256').update(readFileSync(path)).digest('hex') };
     };
     const memory = await written('in-memory.pmtiles', undefined);
-    const none = await written('spilled-at-once.pmtiles', 0);
-    const midway = await written('spilled-midway.pmtiles', 200_000);
-    expect([memory.spilledBeforeFinish, none.spilledBeforeFinish, midway.spilledBeforeFinish]).toEqual([
-      false,
-      true,
-      true,
+    const atOnce = await written('streamed-at-once.pmtiles', 0);
+    const midway = await written('streamed-midway.pmtiles', 200_000);
+    expect(readdirSync(sub).sort()).toEqual([
+      'in-memory.pmtiles',
+      'streamed-at-once.pmtiles',
+      'streamed-midway.pmtiles',
     ]);
-    expect(none.sha).toBe(memory.sha);
-    expect(midway.sha).toBe(memory.sha);
-    const ref = referenceReader(midway.path);
-    for (const id of [0, 1, 776, 777, 778, 19_999]) {
-      const [z, x, y] = tileIdToZxy(id);
-      const got = await referenceTile(ref, z, x, y);
-      expect(got && Buffer.from(got).equals(tiles[id]![1]), `tile ${id}`).toBe(true);
+
+    // in memory: the usual order; streamed: the root padded to 16 KiB, metadata, tile data, then the leaves
+    expect(memory.h.leafDirectoryLength).toBeGreaterThan(0);
+    expect(memory.h.tileDataOffset).toBe(memory.h.leafDirectoryOffset + memory.h.leafDirectoryLength);
+    expect(atOnce.h.jsonMetadataOffset).toBe(16_384);
+    expect(atOnce.h.tileDataOffset).toBe(16_384 + atOnce.h.jsonMetadataLength);
+    expect(atOnce.h.leafDirectoryOffset).toBe(atOnce.h.tileDataOffset + atOnce.h.tileDataLength);
+    expect(atOnce.h.leafDirectoryLength).toBeGreaterThan(0);
+    expect(atOnce.result.bytes).toBe(readFileSync(atOnce.path).length);
+    // where the switch happened does not show
+    expect(midway.sha).toBe(atOnce.sha);
+    expect(atOnce.sha).not.toBe(memory.sha);
+
+    for (const archive of [memory, atOnce]) {
+      const ref = referenceReader(archive.path);
+      expect(await ref.getMetadata()).toEqual(raw.metadata);
+      for (const id of [0, 1, 776, 777, 778, 20_000, 39_999]) {
+        const [z, x, y] = tileIdToZxy(id);
+        const got = await referenceTile(ref, z, x, y);
+        expect(got && Buffer.from(got).equals(tiles[id]![1]), `tile ${id}`).toBe(true);
+      }
+      expect((await verifyArchive(archive.path)).problems).toEqual([]);
     }
-    expect((await verifyArchive(memory.path)).problems).toEqual([]);
+    expect({ ...atOnce.result, bytes: 0 }).toEqual({ ...memory.result, bytes: 0 });
   });
 
   it('writes an archive without tiles that readers accept', async () => {
@@ -258,6 +269,13 @@ describe('PMTilesWriter', () => {
     const finishing = w2.finish();
     await w2.abort();
     await expect(finishing).rejects.toThrow();
+    expect(readdirSync(sub)).toEqual([]);
+
+    // and so does one whose tiles were streaming into the archive
+    const w3 = new PMTilesWriter(path, { ...raw, memoryBytes: 0 });
+    for (let id = 0; id < 1000; id++) w3.addTile(id, new Uint8Array(8192).fill(id & 255));
+    expect(readdirSync(sub)).toHaveLength(1);
+    await w3.abort();
     expect(readdirSync(sub)).toEqual([]);
   });
 
