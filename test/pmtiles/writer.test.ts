@@ -222,10 +222,10 @@ describe('PMTilesWriter', () => {
 
     // in memory: the usual order; streamed: the root padded to 16 KiB, metadata, tile data, then the leaves
     expect(memory.h.leafDirectoryLength).toBeGreaterThan(0);
-    expect(memory.h.tileDataOffset).toBe(memory.h.leafDirectoryOffset + memory.h.leafDirectoryLength);
+    expect(memory.h.tileDataOffset).toBe(memory.h.leafDirectoryOffset + memory.h.leafDirectoryLength!);
     expect(atOnce.h.jsonMetadataOffset).toBe(16_384);
     expect(atOnce.h.tileDataOffset).toBe(16_384 + atOnce.h.jsonMetadataLength);
-    expect(atOnce.h.leafDirectoryOffset).toBe(atOnce.h.tileDataOffset + atOnce.h.tileDataLength);
+    expect(atOnce.h.leafDirectoryOffset).toBe(atOnce.h.tileDataOffset + atOnce.h.tileDataLength!);
     expect(atOnce.h.leafDirectoryLength).toBeGreaterThan(0);
     expect(atOnce.result.bytes).toBe(readFileSync(atOnce.path).length);
     // where the switch happened does not show
