@@ -1,7 +1,7 @@
 // Streaming PMTiles v3 writer: clustered tile data, deduplicated contents, run-lengths, leaf directories, gzip internals.
 import crypto from 'node:crypto';
-import { closeSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, openSync, renameSync, statSync, unlinkSync, write, writeSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { UserError } from '../../core/errors.js';
 import { gzipDeterministic } from './compression.js';
 import { ContentIndex } from './content-index.js';
@@ -52,8 +52,8 @@ export interface WriteResult {
   bytes: number;
 }
 
+const writeAsync = promisify(write);
 const WRITE_BUFFER_BYTES = 1 << 22;
-const COPY_CHUNK_BYTES = 1 << 23;
 const DEFAULT_MEMORY_BYTES = 16 * 2 ** 20;
 const MAX_RUN_LENGTH = 0xffff_ffff;
 const ROOT_BUDGET = ROOT_LIMIT_BYTES - HEADER_BYTES;
@@ -241,23 +241,23 @@ export class PMTilesWriter {
     this.dataLength += data.length;
   }
 
-  /** Moves the buffered bytes on: to memory, or to the spill file. */
+  /** Moves the buffered bytes on: to memory (the buffer is then theirs, and a new one follows), or to the archive. */
   private flush(): void {
     if (this.bufferLength === 0) return;
     const full = this.buffer.subarray(0, this.bufferLength);
     this.bufferLength = 0;
-    if (!this.streamed && this.keptLength + full.length <= this.memoryBytes) {
-      this.buffer = new Uint8Array(WRITE_BUFFER_BYTES);
-    }
-    this.store(full);
+    if (this.store(full)) this.buffer = new Uint8Array(WRITE_BUFFER_BYTES);
   }
 
-  /** Keeps `data` (owned by the writer from now on) in memory while it fits, else streams it into the archive. */
-  private store(data: Uint8Array): void {
+  /**
+   * Keeps `data` in memory while it fits (true: the writer owns it from now on), else streams it into the archive
+   * (false: written already).
+   */
+  private store(data: Uint8Array): boolean {
     if (!this.streamed && this.keptLength + data.length <= this.memoryBytes) {
       this.kept.push(data);
       this.keptLength += data.length;
-      return;
+      return true;
     }
     if (!this.streamed) {
       const metadata = this.metadataBytes();
@@ -267,6 +267,7 @@ export class PMTilesWriter {
       this.keptLength = 0;
     }
     this.writeAt(data);
+    return false;
   }
 
   private writeAt(data: Uint8Array): void {
@@ -364,17 +365,15 @@ export class PMTilesWriter {
         ...this.headerFields(),
       };
 
-      closeSync(this.outFd!);
+      // finish owns the file from here: an abort meanwhile removes its path but does not close it under the writes
+      const fd = this.outFd!;
       this.outFd = undefined;
-      const out = await open(this.tempPath, streamed ? 'r+' : 'w').catch((err) => {
-        throw cannotWrite(this.outputPath, err);
-      });
       try {
         let position = 0;
         const writeAll = async (data: Uint8Array) => {
           let done = 0;
           while (done < data.length)
-            done += (await out.write(data, done, data.length - done, position + done)).bytesWritten;
+            done += (await writeAsync(fd, data, done, data.length - done, position + done)).bytesWritten;
           position += data.length;
         };
         await writeAll(encodeHeader(header));
@@ -388,7 +387,7 @@ export class PMTilesWriter {
       } catch (err) {
         throw err instanceof UserError ? err : cannotWrite(this.outputPath, err);
       } finally {
-        await out.close();
+        closeSync(fd);
       }
       if ((this.state as string) === 'aborted') throw new Error('PMTilesWriter: aborted while finishing');
       try {
