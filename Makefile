@@ -1,6 +1,8 @@
 # weft — operator entry points. Every target wraps the `weft` CLI (bin/weft.js).
 WEFT := node bin/weft.js
 REGION ?= monaco
+# the suite's reporters: the usual output, the JSON report and errors outside tests (scripts/vitest-errors.mjs)
+REPORTERS := --reporter=default --reporter=json --reporter=./scripts/vitest-errors.mjs
 
 .PHONY: setup demo test typecheck format tiles serve bench bench-tiles bench-base bench-events bench-analytics bench-activity bench-serve bench-live bench-viewer analytics clean
 
@@ -16,12 +18,14 @@ test: setup
 	npx tsc --noEmit -p tsconfig.json
 	npx tsc --noEmit -p viewer/tsconfig.json
 	@mkdir -p .cache
-	@rm -f .cache/vitest.json .cache/vitest-restart.json
+	@rm -f .cache/vitest*.json
 	@# the Redis restart tests (*restart.test.ts) run alone afterwards: they stop the Redis server the others use
-	npx vitest run --exclude '**/*restart.test.ts' --reporter=default --reporter=json --outputFile.json=.cache/vitest.json; \
+	WEFT_VITEST_ERRORS=.cache/vitest-errors.json npx vitest run --exclude '**/*restart.test.ts' $(REPORTERS) \
+	  --outputFile.json=.cache/vitest.json; \
 	  s1=$$?; \
-	  npx vitest run restart.test --reporter=default --reporter=json --outputFile.json=.cache/vitest-restart.json; \
-	  s2=$$?; node scripts/test-summary.mjs .cache/vitest.json .cache/vitest-restart.json; \
+	  WEFT_VITEST_ERRORS=.cache/vitest-restart-errors.json npx vitest run restart.test $(REPORTERS) \
+	  --outputFile.json=.cache/vitest-restart.json; \
+	  s2=$$?; node scripts/test-summary.mjs .cache/vitest.json .cache/vitest-restart.json --exit $$s1,$$s2; \
 	  if [ $$s1 -ne 0 ] || [ $$s2 -ne 0 ]; then exit 1; fi
 
 typecheck: setup
