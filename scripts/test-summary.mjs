@@ -50,8 +50,7 @@ for (const file of args) {
     if (e.cause) console.error(`  caused by: ${e.cause}`);
     if (stack) console.error(`  ${stack}`);
   }
-  if (reason !== 'passed' && errors.length === 0)
-    console.error(`test-summary: ${file}: the run ended as '${reason}'`);
+  if (reason === 'interrupted') console.error(`test-summary: ${file}: the run was interrupted`);
 }
 exits.forEach((code, i) => {
   if (code !== 0 && failed === 0 && outside === 0) {
