@@ -13,7 +13,7 @@
 //   NICE            the client processes' niceness (0: they share the cores with the server at equal priority)
 //   WS_CLIENT       the clients' WebSocket: raw (bench/ws-client.ts, lean; default) or ws (the ws package)
 //   PROFILE_DIR     write a CPU profile of the server process(es) there
-//   GAP_FACTOR, MAX_GAP_MS  the hub's passGapFactor and maxPassGapMs (default: the server's defaults)
+//   GAP_FACTOR, MAX_GAP_MS, SLICE  the hub's passGapFactor, maxPassGapMs and fanOutSlice (default: the server's)
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -269,11 +269,12 @@ async function backendCpuMs(db: Db): Promise<number> {
 
 // ---- the server process ---------------------------------------------------------------------------------------
 
-/** The hub's pass-gap options from GAP_FACTOR and MAX_GAP_MS (unset: the server's defaults). */
-function hubOptions(): { passGapFactor?: number; maxPassGapMs?: number } {
-  const options: { passGapFactor?: number; maxPassGapMs?: number } = {};
+/** The hub's pass options from GAP_FACTOR, MAX_GAP_MS and SLICE (unset: the server's defaults). */
+function hubOptions(): { passGapFactor?: number; maxPassGapMs?: number; fanOutSlice?: number } {
+  const options: { passGapFactor?: number; maxPassGapMs?: number; fanOutSlice?: number } = {};
   if (process.env.GAP_FACTOR) options.passGapFactor = Number(process.env.GAP_FACTOR);
   if (process.env.MAX_GAP_MS) options.maxPassGapMs = Number(process.env.MAX_GAP_MS);
+  if (process.env.SLICE) options.fanOutSlice = Number(process.env.SLICE);
   return options;
 }
 
@@ -632,8 +633,9 @@ async function main(): Promise<void> {
     log(
       `bench-live: ${CLIENTS} clients in ${PROCS} processes, ${RATE} writes/s for ${SECONDS} s, ${IDLE} idle` +
         (SERVERS > 1 ? `, ${SERVERS} server processes` : '') +
-        (process.env.GAP_FACTOR || process.env.MAX_GAP_MS
-          ? `, hub gap factor ${process.env.GAP_FACTOR ?? 'default'}, max ${process.env.MAX_GAP_MS ?? 'default'} ms`
+        (process.env.GAP_FACTOR || process.env.MAX_GAP_MS || process.env.SLICE
+          ? `, hub gap factor ${process.env.GAP_FACTOR ?? 'default'}, max ${process.env.MAX_GAP_MS ?? 'default'} ms, ` +
+            `slice ${process.env.SLICE ?? 'default'}`
           : ''),
     );
     const profile = process.env.PROFILE_DIR
