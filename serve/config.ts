@@ -30,6 +30,11 @@ export interface ServeConfig {
    * limits, seen signatures, presence) are kept apart from other deployments'. Unset: the bare names.
    */
   namespace?: string;
+  /**
+   * The raw HTTP/1.1 front (serve/wire.ts) answering cached tile and archive reads before node:http (WEFT_WIRE,
+   * default on); off sends every request through node:http (A/B measurement, escape hatch).
+   */
+  wire: boolean;
 }
 
 export const DEFAULT_CONFIG: ServeConfig = {
@@ -43,6 +48,7 @@ export const DEFAULT_CONFIG: ServeConfig = {
   tileCacheBytes: 64 * 1024 * 1024,
   rateLimit: { perIp: 120, perNetwork: 600, windowMs: 60_000 },
   logLevel: 'info',
+  wire: true,
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -94,6 +100,7 @@ export function loadServeConfig(env: Env = process.env, overrides: Partial<Serve
   if (env.WEFT_RATE_LIMIT) c.rateLimit.perIp = int('WEFT_RATE_LIMIT', env.WEFT_RATE_LIMIT, 1, 1_000_000);
   if (env.WEFT_RATE_LIMIT_NETWORK)
     c.rateLimit.perNetwork = int('WEFT_RATE_LIMIT_NETWORK', env.WEFT_RATE_LIMIT_NETWORK, 1, 10_000_000);
+  if (env.WEFT_WIRE) c.wire = flag('WEFT_WIRE', env.WEFT_WIRE);
   if (env.WEFT_NAMESPACE) c.namespace = checkNamespace(env.WEFT_NAMESPACE);
   if (env.WEFT_LOG_LEVEL) {
     const l = env.WEFT_LOG_LEVEL as ServeConfig['logLevel'];

@@ -17,6 +17,7 @@ import { createMetrics } from './metrics.js';
 import { DEFAULT_MODULES } from './modules.js';
 import { clientIp, networkOf } from './net.js';
 import { createOpsModule, routeOf } from './ops.js';
+import { BAD_REQUEST, installWire, WIRE_SERVICE, type WireAnswerer, type WireFront } from './wire.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -42,6 +43,8 @@ export interface RunningServer {
   server: Server;
   ctx: ServeContext;
   modules: ServeModule[];
+  /** the raw front (serve/wire.ts) when it is on */
+  wire: WireFront | undefined;
   close(): Promise<void>;
 }
 
@@ -186,9 +189,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
   server.on('clientError', (_err, socket) => {
-    if (socket.writable)
-      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    if (socket.writable) socket.end(BAD_REQUEST);
   });
+  // The raw front answers cached tile and archive reads before node:http (WEFT_WIRE=0 turns it off).
+  const answerer = ctx.services.get(WIRE_SERVICE) as WireAnswerer | undefined;
+  const wire: WireFront | undefined =
+    config.wire && answerer
+      ? installWire({ server, answerer, metrics: ctx.metrics, logger, trustProxy: config.trustProxy })
+      : undefined;
 
   const closeAll = async () => {
     for (const m of [...modules].reverse()) {
@@ -222,10 +230,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     server,
     ctx,
     modules,
+    wire,
     close() {
       closing ??= (async () => {
         const done = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        wire?.close();
         await closeAll();
         server.closeAllConnections();
         await done;

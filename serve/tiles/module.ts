@@ -10,10 +10,12 @@ import { regionsDir } from '../../pipeline/region.js';
 import { LAYERS, type ReleaseLayer } from '../../pipeline/releases/manifest.js';
 import { provide, type RequestTarget, type ServeContext, type ServeModule } from '../context.js';
 import { HttpError, sendJson } from '../http.js';
-import { PUBLIC_HEADERS } from '../headers.js';
+import { headText, PUBLIC_HEADERS } from '../headers.js';
+import { noneMatch } from '../conditional.js';
+import { WIRE_SERVICE, type WireAnswer, type WireAnswerer, type WireHeaders } from '../wire.js';
 import { setRoute } from '../ops.js';
 import type { ReleaseRegistry } from '../releases.js';
-import { MemoryBudget, type ServedArchive } from './archive.js';
+import { MemoryBudget, type ServedArchive, type TileAnswer } from './archive.js';
 import { regionEntry, tileJson } from './docs.js';
 import { ByteLru } from './lru.js';
 import { parseTilesPath } from './paths.js';
@@ -21,6 +23,7 @@ import { publicBase } from './public-url.js';
 import { BlobReleaseRegistry, loadRegions } from './registry.js';
 import {
   archiveHeaders,
+  decideArchive,
   IMMUTABLE,
   REVALIDATE,
   sendPublicError,
@@ -42,6 +45,9 @@ const ROUTE_TILE = '/tiles/:region/:layer/:z/:x/:y.mvt';
 const ROUTE_ARCHIVE = '/tiles/:region/:layer.pmtiles';
 const ROUTE_IMMUTABLE = '/tiles/:region/:layer-:sha256.pmtiles';
 const NO_STORE_JSON = { 'Cache-Control': 'no-cache' };
+/** Ranges up to this size answered on the raw front keep their response bytes (within RANGE_KEEP_BYTES). */
+const RANGE_KEEP_MAX = 32 * 1024;
+const RANGE_KEEP_BYTES = 8 * 1024 * 1024;
 
 function isLayer(layer: string): layer is ReleaseLayer {
   return (LAYERS as readonly string[]).includes(layer);
@@ -229,6 +235,120 @@ export function createTilesModule(ctx: ServeContext, options: TilesOptions = {})
       return fail(res)(err);
     }
   }
+
+  // The raw front's answers (serve/wire.ts): the same decisions and header lists as fast(), as bytes. Heads of
+  // cached answers are made once per answer (and per 304 list); only a range's two lines are per request.
+  const mainHeads = new WeakMap<TileAnswer, Buffer>();
+  const notModifiedHeads = new WeakMap<string[], Buffer>();
+  const okHeads = new WeakMap<string[], { ok: string; partial: string }>();
+  // Heads of recent small ranges (clients ask for the same directories and tiles), by status, URL kind, archive
+  // and bytes; the front keeps a whole response per head, so the budget counts both (all dropped when full).
+  const rangeHeads = new Map<string, Buffer>();
+  let rangeHeadBytes = 0;
+  const head304 = (list: string[]): Buffer => {
+    let b = notModifiedHeads.get(list);
+    if (b === undefined) {
+      b = Buffer.from(headText(304, list), 'latin1');
+      notModifiedHeads.set(list, b);
+    }
+    return b;
+  };
+
+  function wireTile(method: 'GET' | 'HEAD', a: TileAnswer, ifNoneMatch: string | undefined): WireAnswer {
+    if (a.etag !== undefined && ifNoneMatch !== undefined && noneMatch(ifNoneMatch, a.etag))
+      return { status: 304, route: ROUTE_TILE, head: head304(a.notModified), body: undefined, stable: true };
+    let head = mainHeads.get(a);
+    if (head === undefined) {
+      head = Buffer.from(headText(a.status, a.headers), 'latin1');
+      mainHeads.set(a, head);
+    }
+    if (method === 'HEAD')
+      return { status: a.status, route: ROUTE_TILE, head, body: undefined, stable: false };
+    return { status: a.status, route: ROUTE_TILE, head, body: a.body, stable: true };
+  }
+
+  /**
+   * A GET/HEAD of a tile or archive answered from memory now, or later when the archive must be opened or the
+   * tile read (as fast() does), or undefined: node:http answers it then (errors, bytes streamed from the store).
+   */
+  function answerWire(
+    method: 'GET' | 'HEAD',
+    p: string,
+    h: WireHeaders,
+    attempt = 0,
+  ): WireAnswer | Promise<WireAnswer | undefined> | undefined {
+    const t = parseTilesPath(p);
+    if (t === undefined || t.kind === 'bad-tile') return undefined;
+    const state = served.get(t.region);
+    if (state === undefined || !state.release || !isLayer(t.layer)) return undefined;
+    const a = state.archives[t.layer];
+    if (a === undefined) return undefined;
+    const o = a.opened;
+    if (o === undefined) {
+      if (attempt >= 3 || (t.kind === 'archive' && t.sha256 !== undefined && t.sha256 !== a.archive.sha256))
+        return undefined;
+      return a.open().then(() => answerWire(method, p, h, a.retired ? attempt + 1 : attempt));
+    }
+    if (t.kind === 'tile') {
+      const { z, x, y } = t;
+      if (z > MAX_ZOOM || !isValidZxy(z, x, y) || !a.hasZoom(z))
+        return wireTile(
+          method,
+          a.notFound(`no tile ${z}/${x}/${y} in ${a.name} (zooms ${o.header.minZoom}–${o.header.maxZoom})`),
+          h.ifNoneMatch,
+        );
+      const id = zxyToTileId(z, x, y);
+      const hit = a.cached(id);
+      if (hit !== undefined) return wireTile(method, hit, h.ifNoneMatch);
+      return a.loadTile(z, x, y, id).then((answer) => wireTile(method, answer, h.ifNoneMatch));
+    }
+    if (t.sha256 !== undefined && t.sha256 !== a.archive.sha256) return undefined;
+    const route = t.sha256 === undefined ? ROUTE_ARCHIVE : ROUTE_IMMUTABLE;
+    const headers = headersOf(a, t.sha256 !== undefined);
+    const d = decideArchive(method, h.ifNoneMatch, h.range, h.ifRange, a);
+    if (d.status === 304)
+      return { status: 304, route, head: head304(headers.notModified), body: undefined, stable: true };
+    if (d.status === 416)
+      return {
+        status: 416,
+        route,
+        head: Buffer.from(headText(416, d.list), 'latin1'),
+        body: Buffer.from(d.body),
+        stable: false,
+      };
+    const { status, start, end } = d;
+    const mem = o.bytes.memory;
+    if (method === 'GET' && mem === undefined) return undefined; // streamed from a file or the blob store
+    const length = end - start + 1;
+    // a small GET range (a directory, a tile): its head is kept, so the front keeps the whole response
+    const keep = method === 'GET' && length <= RANGE_KEEP_MAX;
+    const key = keep ? `${status} ${t.sha256 === undefined ? 'r' : 'i'} ${a.etag} ${start} ${end}` : '';
+    const kept = keep ? rangeHeads.get(key) : undefined;
+    if (kept !== undefined)
+      return { status, route, head: kept, body: mem!.subarray(start, end + 1), stable: true };
+    let ok = okHeads.get(headers.ok);
+    if (ok === undefined) {
+      ok = { ok: headText(200, headers.ok), partial: headText(206, headers.ok) };
+      okHeads.set(headers.ok, ok);
+    }
+    const size = a.archive.size;
+    const text =
+      status === 206
+        ? `${ok.partial}Content-Range: bytes ${start}-${end}/${size}\r\nContent-Length: ${length}\r\n`
+        : `${ok.ok}Content-Length: ${length}\r\n`;
+    if (method === 'HEAD') return { status, route, head: text, body: undefined, stable: false };
+    const body = mem!.subarray(start, end + 1);
+    if (!keep) return { status, route, head: text, body, stable: false };
+    const head = Buffer.from(text, 'latin1');
+    if (rangeHeadBytes > RANGE_KEEP_BYTES) {
+      rangeHeads.clear();
+      rangeHeadBytes = 0;
+    }
+    rangeHeads.set(key, head);
+    rangeHeadBytes += 2 * head.length + length + 64;
+    return { status, route, head, body, stable: true };
+  }
+  provide<WireAnswerer>(ctx, WIRE_SERVICE, { answer: answerWire });
 
   /** The region and its prod release for a JSON document; 404 when unknown or nothing is in prod. */
   async function prodOf(region: string, layer?: string) {

@@ -78,35 +78,28 @@ export function archiveHeaders(etag: string, cacheControl: string): ArchiveHeade
   };
 }
 
+/** What a GET/HEAD of an archive calls for: 304, 416 (with its body), or 200/206 of bytes start–end. */
+export type ArchiveDecision =
+  | { status: 304 }
+  | { status: 416; list: string[]; body: string }
+  | { status: 200 | 206; start: number; end: number };
+
+const NOT_MODIFIED: ArchiveDecision = Object.freeze({ status: 304 });
+
 /**
- * Answers GET/HEAD of an opened archive: 304 on If-None-Match, else one range (206) when Range asks for one and
- * If-Range (if any) names this archive's ETag, 416 past the end, else the whole archive (200). Synchronous when
- * the archive is in memory; returns a promise while bytes stream from a file or the blob store.
+ * Decides on GET/HEAD of an archive: 304 on If-None-Match, else one range (206) when a GET's Range asks for one
+ * and If-Range (if any) names this archive's ETag, 416 past the end, else the whole archive (200).
  */
-export function writeArchive(
-  req: IncomingMessage,
-  res: ServerResponse,
+export function decideArchive(
+  method: string | undefined,
+  ifNoneMatch: string | undefined,
+  range: string | undefined,
+  ifRange: string | undefined,
   a: ServedArchive,
-  o: OpenArchive,
-  headers: ArchiveHeaders,
-): void | Promise<void> {
-  const h = req.headers;
-  const inm = h['if-none-match'];
-  if (inm !== undefined && noneMatch(inm, a.etag)) {
-    res.writeHead(304, headers.notModified);
-    res.end();
-    return;
-  }
+): ArchiveDecision {
+  if (ifNoneMatch !== undefined && noneMatch(ifNoneMatch, a.etag)) return NOT_MODIFIED;
   const size = a.archive.size;
-  let start = 0;
-  let end = size - 1;
-  let status = 200;
-  const range = h.range;
-  if (
-    range !== undefined &&
-    req.method === 'GET' &&
-    ifRangeAllows(h['if-range'] as string | undefined, a.etag)
-  ) {
+  if (range !== undefined && method === 'GET' && ifRangeAllows(ifRange, a.etag)) {
     const d = decideRange(range, size);
     if (d.kind === 'unsatisfiable') {
       const body = JSON.stringify({
@@ -115,7 +108,7 @@ export function writeArchive(
           message: `range ${range} is not satisfiable: the archive has ${size} bytes`,
         },
       });
-      res.writeHead(416, [
+      const list = [
         'Content-Range',
         `bytes */${size}`,
         'Content-Type',
@@ -127,16 +120,39 @@ export function writeArchive(
         'ETag',
         a.etag,
         ...PUBLIC_HEADER_LIST,
-      ]);
-      res.end(body);
-      return;
+      ];
+      return { status: 416, list, body };
     }
-    if (d.kind === 'partial') {
-      start = d.start;
-      end = d.end;
-      status = 206;
-    }
+    if (d.kind === 'partial') return { status: 206, start: d.start, end: d.end };
   }
+  return { status: 200, start: 0, end: size - 1 };
+}
+
+/**
+ * Answers GET/HEAD of an opened archive as decideArchive says. Synchronous when the archive is in memory; returns
+ * a promise while bytes stream from a file or the blob store.
+ */
+export function writeArchive(
+  req: IncomingMessage,
+  res: ServerResponse,
+  a: ServedArchive,
+  o: OpenArchive,
+  headers: ArchiveHeaders,
+): void | Promise<void> {
+  const h = req.headers;
+  const d = decideArchive(req.method, h['if-none-match'], h.range, h['if-range'] as string | undefined, a);
+  if (d.status === 304) {
+    res.writeHead(304, headers.notModified);
+    res.end();
+    return;
+  }
+  if (d.status === 416) {
+    res.writeHead(416, d.list);
+    res.end(d.body);
+    return;
+  }
+  const { status, start, end } = d;
+  const size = a.archive.size;
   const length = end - start + 1;
   const list =
     status === 206
