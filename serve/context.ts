@@ -46,6 +46,18 @@ export interface RequestTarget {
   query: URLSearchParams;
 }
 
+/** The decoded path of a request target (its query cut off); a malformed escape leaves the path as sent. */
+export function targetPath(url: string): string {
+  const q = url.indexOf('?');
+  const raw = q < 0 ? url : url.slice(0, q);
+  if (!raw.includes('%')) return raw;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
 /**
  * One part of the server. Every member is optional. The front handler (a plain node:http handler) offers each
  * request to every module's `fast` in order before Express; a module returns true when it answered.

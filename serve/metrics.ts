@@ -14,15 +14,7 @@ export interface Metrics {
   tileCacheMisses: Counter;
   /** Records one finished request (call once per response). */
   observe(route: string, method: string, status: number, startNs: bigint): void;
-  /**
-   * Records one finished request of `seconds` into the same histogram later, in bulk (the raw front's requests:
-   * a push per request; observed when many are pending or the histogram is read).
-   */
-  tally(route: string, method: string, status: number, seconds: number): void;
 }
-
-/** Tallied requests are observed once this many are pending. */
-const TALLY_FLUSH = 4096;
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
@@ -33,23 +25,7 @@ export function createMetrics(): Metrics {
     labelNames: ['route', 'method', 'status'] as const,
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
-    collect() {
-      flush();
-    },
   });
-  const tallied = new Map<
-    string,
-    { labels: { route: string; method: string; status: string }; s: number[] }
-  >();
-  let pending = 0;
-  const flush = (): void => {
-    if (pending === 0) return;
-    pending = 0;
-    for (const t of tallied.values()) {
-      for (const v of t.s) httpDuration.observe(t.labels, v);
-      t.s.length = 0;
-    }
-  };
   const tileCacheHits = new Counter({
     name: 'weft_tile_cache_hits_total',
     help: 'Tile and directory reads answered from memory',
@@ -94,16 +70,6 @@ export function createMetrics(): Metrics {
     observe(route, method, status, startNs) {
       const s = Number(process.hrtime.bigint() - startNs) / 1e9;
       httpDuration.observe({ route, method, status: String(status) }, s);
-    },
-    tally(route, method, status, seconds) {
-      const key = `${status} ${method} ${route}`;
-      let t = tallied.get(key);
-      if (t === undefined) {
-        t = { labels: { route, method, status: String(status) }, s: [] };
-        tallied.set(key, t);
-      }
-      t.s.push(seconds);
-      if (++pending >= TALLY_FLUSH) flush();
     },
   };
 }

@@ -5,12 +5,21 @@ import type { IncomingMessage } from 'node:http';
 
 /** The client's address: the socket's peer, or the first X-Forwarded-For hop when the proxy is trusted. */
 export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
+  const fwd = req.headers['x-forwarded-for'];
+  return peerIp(req.socket.remoteAddress, Array.isArray(fwd) ? fwd[0] : fwd, trustProxy);
+}
+
+/** clientIp from the socket's peer address and the X-Forwarded-For value (the raw front has no request object). */
+export function peerIp(
+  remoteAddress: string | undefined,
+  forwardedFor: string | undefined,
+  trustProxy: boolean,
+): string {
   if (trustProxy) {
-    const fwd = req.headers['x-forwarded-for'];
-    const first = (Array.isArray(fwd) ? fwd[0] : fwd)?.split(',')[0]?.trim();
+    const first = forwardedFor?.split(',')[0]?.trim();
     if (first && (isIPv4(first) || isIPv6(first))) return unmapV4(first);
   }
-  return unmapV4(req.socket.remoteAddress ?? '0.0.0.0');
+  return unmapV4(remoteAddress ?? '0.0.0.0');
 }
 
 function unmapV4(ip: string): string {

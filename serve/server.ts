@@ -10,7 +10,13 @@ import type { Bus } from '../core/bus/adapter.js';
 import type { Db } from '../core/db/adapter.js';
 import { errorMessage } from '../core/errors.js';
 import { loadServeConfig, type ServeConfig } from './config.js';
-import type { ModuleFactory, RequestTarget, ServeContext, ServeModule } from './context.js';
+import {
+  targetPath,
+  type ModuleFactory,
+  type RequestTarget,
+  type ServeContext,
+  type ServeModule,
+} from './context.js';
 import { sendError, sendJson } from './http.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -56,16 +62,7 @@ class Target implements RequestTarget {
   constructor(url: string | undefined) {
     const raw = url ?? '/';
     const q = raw.indexOf('?');
-    const rawPath = q < 0 ? raw : raw.slice(0, q);
-    let path = rawPath;
-    if (rawPath.includes('%')) {
-      try {
-        path = decodeURIComponent(rawPath);
-      } catch {
-        // a malformed escape: route on the path as sent
-      }
-    }
-    this.path = path;
+    this.path = targetPath(raw);
     this.rawQuery = q < 0 ? '' : raw.slice(q + 1);
   }
   get query(): URLSearchParams {

@@ -7,10 +7,11 @@
 // the socket, so node's parser, errors, Express, upgrades and timeouts behave exactly as without the front.
 // Off with WEFT_WIRE=0. Kept whole responses are never changed once written: a new second makes new bytes.
 import type { Server } from 'node:http';
-import { isIPv4, isIPv6, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics.js';
-import { networkOf } from './net.js';
+import { targetPath } from './context.js';
+import { networkOf, peerIp } from './net.js';
 import {
   HAND_OVER,
   INCOMPLETE,
@@ -110,29 +111,6 @@ class Tails {
     }
     return this;
   }
-}
-
-/** The decoded path of a request target (as the node:http front handler decodes it). */
-function pathOf(target: string): string {
-  const q = target.indexOf('?');
-  const raw = q < 0 ? target : target.slice(0, q);
-  if (!raw.includes('%')) return raw;
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return raw;
-  }
-}
-
-/** The client address as clientIp (serve/net.ts) reads it, for the request log. */
-function addressOf(socket: Socket, forwardedFor: string | undefined, trustProxy: boolean): string {
-  let ip = socket.remoteAddress ?? '0.0.0.0';
-  if (trustProxy && forwardedFor !== undefined) {
-    const first = forwardedFor.split(',')[0]!.trim();
-    if (isIPv4(first) || isIPv6(first)) ip = first;
-  }
-  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  return m ? m[1]! : ip;
 }
 
 /**
@@ -267,7 +245,7 @@ export function installWire(options: WireOptions): WireFront {
       a: WireAnswer,
       r: WireRequest,
       path: string,
-      start: number,
+      startNs: bigint,
       t: Tails,
     ): number {
       let bytes: number;
@@ -292,8 +270,7 @@ export function installWire(options: WireOptions): WireFront {
         }
       }
       answered++;
-      const ms = performance.now() - start;
-      metrics.tally(a.route, r.method, a.status, ms / 1000);
+      metrics.observe(a.route, r.method, a.status, startNs);
       if (logger.isLevelEnabled('debug'))
         logger.debug(
           {
@@ -301,8 +278,8 @@ export function installWire(options: WireOptions): WireFront {
             route: a.route,
             path,
             status: a.status,
-            ms,
-            net: networkOf(addressOf(this.socket, r.headers.forwardedFor, trustProxy)),
+            ms: Number(process.hrtime.bigint() - startNs) / 1e6,
+            net: networkOf(peerIp(this.socket.remoteAddress, r.headers.forwardedFor, trustProxy)),
           },
           'request',
         );
@@ -335,7 +312,7 @@ export function installWire(options: WireOptions): WireFront {
       let handOverAt = -1;
       let close = false;
       while (pos < buf.length) {
-        const start = performance.now();
+        const startNs = process.hrtime.bigint();
         const r = parseHead(buf, pos, buf.length);
         if (r === INCOMPLETE) {
           if (!plausiblePrefix(buf, pos, Math.max(pos, scanFrom), buf.length)) handOverAt = pos;
@@ -345,7 +322,7 @@ export function installWire(options: WireOptions): WireFront {
           handOverAt = pos;
           break;
         }
-        const path = pathOf(r.target);
+        const path = targetPath(r.target);
         let a: ReturnType<WireAnswerer['answer']>;
         try {
           a = answerer.answer(r.method, path, r.headers);
@@ -366,13 +343,13 @@ export function installWire(options: WireOptions): WireFront {
           this.waiting = true;
           socket.pause();
           a.then(
-            (later) => this.answerLater(later, r, path, start, r.next - pos),
-            () => this.answerLater(undefined, r, path, start, r.next - pos),
+            (later) => this.answerLater(later, r, path, startNs, r.next - pos),
+            () => this.answerLater(undefined, r, path, startNs, r.next - pos),
           );
           return;
         }
         out ??= [];
-        outBytes += this.emit(out, a, r, path, start, t);
+        outBytes += this.emit(out, a, r, path, startNs, t);
         pos = r.next;
         if (r.close) {
           close = true;
@@ -410,7 +387,7 @@ export function installWire(options: WireOptions): WireFront {
       a: WireAnswer | undefined,
       r: WireRequest,
       path: string,
-      start: number,
+      startNs: bigint,
       length: number,
     ): void {
       const socket = this.socket;
@@ -423,7 +400,7 @@ export function installWire(options: WireOptions): WireFront {
         return;
       }
       const out: Buffer[] = [];
-      const bytes = this.emit(out, a, r, path, start, tails.at(Date.now()));
+      const bytes = this.emit(out, a, r, path, startNs, tails.at(Date.now()));
       const writable = this.write(out, bytes);
       if (r.close) {
         this.detach();

@@ -15,7 +15,7 @@ import { noneMatch } from '../conditional.js';
 import { WIRE_SERVICE, type WireAnswer, type WireAnswerer, type WireHeaders } from '../wire.js';
 import { setRoute } from '../ops.js';
 import type { ReleaseRegistry } from '../releases.js';
-import { MemoryBudget, type ServedArchive, type TileAnswer } from './archive.js';
+import { MemoryBudget, type OpenArchive, type ServedArchive, type TileAnswer } from './archive.js';
 import { regionEntry, tileJson } from './docs.js';
 import { ByteLru } from './lru.js';
 import { parseTilesPath } from './paths.js';
@@ -169,25 +169,28 @@ export function createTilesModule(ctx: ServeContext, options: TilesOptions = {})
     const a = archiveFor(state, t.region, t.layer);
     const o = a.opened;
     if (o === undefined) return afterOpen(req, res, a, t, attempt);
-    const { z, x, y } = t;
-    if (z > MAX_ZOOM || !isValidZxy(z, x, y) || !a.hasZoom(z)) {
-      writeTile(
-        req,
-        res,
-        a.notFound(`no tile ${z}/${x}/${y} in ${a.name} (zooms ${o.header.minZoom}–${o.header.maxZoom})`),
+    const answer = tileAnswer(a, o, t);
+    if (answer instanceof Promise)
+      return answer.then((later) => {
+        writeTile(req, res, later);
+        return true;
+      });
+    writeTile(req, res, answer);
+    return true;
+  }
+
+  /** A tile's answer from an opened archive: 404 outside its zooms, from the cache, or read from the store. */
+  function tileAnswer(
+    a: ServedArchive,
+    o: OpenArchive,
+    { z, x, y }: { z: number; x: number; y: number },
+  ): TileAnswer | Promise<TileAnswer> {
+    if (z > MAX_ZOOM || !isValidZxy(z, x, y) || !a.hasZoom(z))
+      return a.notFound(
+        `no tile ${z}/${x}/${y} in ${a.name} (zooms ${o.header.minZoom}–${o.header.maxZoom})`,
       );
-      return true;
-    }
     const id = zxyToTileId(z, x, y);
-    const hit = a.cached(id);
-    if (hit !== undefined) {
-      writeTile(req, res, hit);
-      return true;
-    }
-    return a.loadTile(z, x, y, id).then((answer) => {
-      writeTile(req, res, answer);
-      return true;
-    });
+    return a.cached(id) ?? a.loadTile(z, x, y, id);
   }
 
   function archive(
@@ -290,17 +293,10 @@ export function createTilesModule(ctx: ServeContext, options: TilesOptions = {})
       return a.open().then(() => answerWire(method, p, h, a.retired ? attempt + 1 : attempt));
     }
     if (t.kind === 'tile') {
-      const { z, x, y } = t;
-      if (z > MAX_ZOOM || !isValidZxy(z, x, y) || !a.hasZoom(z))
-        return wireTile(
-          method,
-          a.notFound(`no tile ${z}/${x}/${y} in ${a.name} (zooms ${o.header.minZoom}–${o.header.maxZoom})`),
-          h.ifNoneMatch,
-        );
-      const id = zxyToTileId(z, x, y);
-      const hit = a.cached(id);
-      if (hit !== undefined) return wireTile(method, hit, h.ifNoneMatch);
-      return a.loadTile(z, x, y, id).then((answer) => wireTile(method, answer, h.ifNoneMatch));
+      const answer = tileAnswer(a, o, t);
+      return answer instanceof Promise
+        ? answer.then((later) => wireTile(method, later, h.ifNoneMatch))
+        : wireTile(method, answer, h.ifNoneMatch);
     }
     if (t.sha256 !== undefined && t.sha256 !== a.archive.sha256) return undefined;
     const route = t.sha256 === undefined ? ROUTE_ARCHIVE : ROUTE_IMMUTABLE;
