@@ -12,6 +12,7 @@ const exits = exitAt >= 0 ? args.splice(exitAt, 2)[1].split(',').map(Number) : [
 let passed = 0;
 let failed = 0;
 let skipped = 0;
+let outside = 0;
 for (const file of args) {
   if (!existsSync(file)) {
     failed++;
@@ -33,9 +34,6 @@ for (const file of args) {
       console.error(`test-summary: ${result.name} failed outside its tests (hook or import):\n  ${message}`);
     }
   }
-}
-let outside = 0;
-for (const file of args) {
   const errorsFile = file.replace(/\.json$/, '-errors.json');
   if (!existsSync(errorsFile)) continue;
   const { reason, errors } = JSON.parse(readFileSync(errorsFile, 'utf8'));
