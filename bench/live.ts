@@ -146,8 +146,9 @@ function summarize(all: TxSamples[]): TxSummary {
 
 /**
  * Wraps the server's Db to time every write transaction: the wait for a connection (and BEGIN), the wait for the
- * event store's head lock (the duration of the locking SELECT … FOR UPDATE, one round trip included), and how
- * long the lock is held (from then to the end of COMMIT), with the statements sent meanwhile.
+ * event store's head lock (the duration of the locking SELECT … FOR UPDATE, one round trip included, with the reads
+ * that ride in its message), and how long the lock is held (from then to the end of COMMIT), with the statements
+ * sent meanwhile (those in the lock's message included).
  */
 class WriteTxTimer {
   private connect: number[] = [];
@@ -206,9 +207,32 @@ class WriteTxTimer {
         let all = 0;
         let publisher = false;
         let lockedOut = false;
+        /** COMMIT went in a batch's message (no round trip of its own) */
+        let committed = false;
         const out = await db.transaction((tx) => {
           begun = performance.now();
+          const batch: Queryable['batch'] = tx.batch
+            ? async (list, options) => {
+                // BEGIN rides in the first message, COMMIT with `commit`: one round trip per batch
+                all += 1;
+                if (options?.commit) committed = true;
+                const locking =
+                  !locked && list.some((st) => st.sql.includes('FROM event_log_head WHERE id FOR UPDATE'));
+                if (!locking) {
+                  if (locked) statements += list.length;
+                  return tx.batch!(list, options);
+                }
+                const s = performance.now();
+                const r = await tx.batch!(list, options);
+                locked = performance.now();
+                self.lockWait.push(locked - s);
+                // the statements after the lock in the same message ran under it
+                statements += list.length - 1;
+                return r;
+              }
+            : undefined;
           return fn({
+            batch,
             exec: (sql) => tx.exec(sql),
             async query(sql, params) {
               // the PostgreSQL adapter sends BEGIN with a first statement without parameters, else alone
@@ -236,7 +260,7 @@ class WriteTxTimer {
           self.connect.push(begun - t0);
           self.held.push(performance.now() - locked);
           self.statements += statements + 1;
-          self.roundTrips += all + 1;
+          self.roundTrips += all + (committed ? 0 : 1);
         } else if (publisher) {
           self.publishes += 1;
           self.publishRoundTrips += all + 1;

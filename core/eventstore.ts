@@ -13,7 +13,14 @@ import {
 } from './domain/schemas.js';
 import { streamId as streamIdOf, type StreamType } from './domain/ids.js';
 import { applyEvent, keysForEvents } from './projections/reduce.js';
-import { ProjectionState, runReads, type Keys, type RowRead, type RowWrite } from './projections/state.js';
+import {
+  ProjectionState,
+  combineReads,
+  runReads,
+  type Keys,
+  type RowRead,
+  type RowWrite,
+} from './projections/state.js';
 import { CORE_PROJECTOR } from './projections/tables.js';
 import { canonicalJson, sha256Hex } from './json.js';
 
@@ -121,6 +128,25 @@ const EVENT_INSERT = `INSERT INTO events (${EVENT_COLUMNS})
     $8::jsonb[], $9::timestamptz[], $10::timestamptz[])`;
 const CHUNK = 5000;
 
+/** What a write session's commands read before they decide: loaded when the session opens. */
+export interface Preload {
+  keys: Keys;
+  streamIds: Iterable<string>;
+  idempotencyKeys: string[];
+}
+
+/**
+ * Locks the head row and reads the projections' checkpoint. The checkpoint rides on the locking statement's round
+ * trip, but it is read from the statement's snapshot, taken before any wait for the lock: it may be older than the
+ * head we lock. Every checkpoint write holds the head lock and only moves it forward, never past the head; so a
+ * checkpoint read at the head is current, and only one behind it needs a second look (a separate statement, which
+ * sees what the writer we waited for committed). No parameters: the PostgreSQL adapter then sends BEGIN in the
+ * same round trip.
+ */
+const LOCK_HEAD = `SELECT position, date_trunc('milliseconds', now()) AS now,
+         (SELECT c.position FROM projection_checkpoints c WHERE c.name = '${CORE_PROJECTOR}') AS checkpoint
+       FROM event_log_head WHERE id FOR UPDATE`;
+
 /**
  * One writer's transaction. Opening it locks the head row, so positions are handed out gap-free and commit
  * in order; it brings the projections up to the head first if they lag. Staged events are applied to the
@@ -144,34 +170,57 @@ export class WriteSession {
     home: { lon: number; lat: number; hash: string } | null;
     at: string;
   }[] = [];
-  private position: number;
+  private position = 0;
+  private headAt = 0;
+  private nowAt = '';
+  private preloaded: Map<string, IdempotencyRecord> | undefined;
 
-  private constructor(
-    readonly tx: Queryable,
-    readonly head: number,
-    /** The transaction's time, ISO with milliseconds. */
-    readonly now: string,
-  ) {
-    this.position = head;
+  private constructor(readonly tx: Queryable) {}
+
+  /** The head position when the session opened (its events follow it). */
+  get head(): number {
+    return this.headAt;
   }
 
-  static async open(tx: Queryable): Promise<WriteSession> {
-    // the checkpoint rides on the locking statement's round trip, but it is read from the statement's snapshot,
-    // taken before any wait for the lock: it may be older than the head we lock. Every checkpoint write holds the
-    // head lock and only moves it forward, never past the head; so a checkpoint read at the head is current, and
-    // only one behind it needs a second look (a separate statement, which sees what the writer we waited for
-    // committed). No parameters: the PostgreSQL adapter then sends BEGIN in the same round trip.
-    const { rows } = await tx.query<{ position: number; now: Date; checkpoint: number | null }>(
-      `SELECT position, date_trunc('milliseconds', now()) AS now,
-         (SELECT c.position FROM projection_checkpoints c WHERE c.name = '${CORE_PROJECTOR}') AS checkpoint
-       FROM event_log_head WHERE id FOR UPDATE`,
-    );
-    const row = rows[0]!;
-    const session = new WriteSession(tx, row.position, row.now.toISOString());
+  /** The transaction's time, ISO with milliseconds. */
+  get now(): string {
+    return this.nowAt;
+  }
+
+  /**
+   * Opens a session: locks the head and, given `preload`, loads what the commands read (preload()). Where the
+   * database takes several statements in one message (PostgreSQL), BEGIN, the lock and the preload go in one
+   * round trip: the preload runs once the lock is held, in a snapshot of its own, so it sees what every earlier
+   * writer committed. Its rows are used only when the projections are current; after a catch-up it is read again.
+   */
+  static async open(tx: Queryable, preload?: Preload): Promise<WriteSession> {
+    const session = new WriteSession(tx);
+    const seen = new Map<string, IdempotencyRecord>();
+    const along = preload && tx.batch ? combineReads(session.preloadReads(preload, seen)) : undefined;
+    const results = along
+      ? await tx.batch!([{ sql: LOCK_HEAD }, { sql: along.sql, params: along.params }])
+      : [await tx.query(LOCK_HEAD)];
+    const row = results[0]!.rows[0] as { position: number; now: Date; checkpoint: number | null };
+    session.headAt = session.position = row.position;
+    session.nowAt = row.now.toISOString();
     let at = row.checkpoint ?? 0;
     if (at < row.position) at = await checkpoint(tx);
-    if (at < row.position) await session.catchUpProjections(at);
+    const caughtUp = at < row.position;
+    if (caughtUp) await session.catchUpProjections(at);
+    if (along && !caughtUp) {
+      along.apply(results[1]!.rows);
+      session.preloaded = seen;
+    } else if (preload) {
+      session.preloaded = await session.preload(preload.keys, preload.streamIds, preload.idempotencyKeys);
+    }
     return session;
+  }
+
+  /** The idempotency records the preload given to open() found (once; undefined without one). */
+  takePreloaded(): Map<string, IdempotencyRecord> | undefined {
+    const seen = this.preloaded;
+    this.preloaded = undefined;
+    return seen;
   }
 
   /** If the projections lag behind the head (e.g. an interrupted rebuild), apply the missing events first. */
@@ -221,14 +270,19 @@ export class WriteSession {
     streamIds: Iterable<string>,
     idempotencyKeys: string[],
   ): Promise<Map<string, IdempotencyRecord>> {
-    const reads = this.state.reads(keys);
-    const streams = this.streamsRead(streamIds);
-    if (streams) reads.push(streams);
     const seen = new Map<string, IdempotencyRecord>();
-    const known = idempotencyRead(idempotencyKeys, seen);
-    if (known) reads.push(known);
-    await runReads(this.tx, reads);
+    await runReads(this.tx, this.preloadReads({ keys, streamIds, idempotencyKeys }, seen));
     return seen;
+  }
+
+  /** The reads of preload(); the idempotency records found go into `seen`. */
+  private preloadReads(p: Preload, seen: Map<string, IdempotencyRecord>): RowRead[] {
+    const reads = this.state.reads(p.keys);
+    const streams = this.streamsRead(p.streamIds);
+    if (streams) reads.push(streams);
+    const known = idempotencyRead(p.idempotencyKeys, seen);
+    if (known) reads.push(known);
+    return reads;
   }
 
   /**
@@ -307,8 +361,22 @@ export class WriteSession {
    * (a live write) all in one statement of data-modifying CTEs, one round trip.
    */
   async commit(): Promise<void> {
+    await this.write(false);
+  }
+
+  /**
+   * commit(), then COMMIT: in the same round trip where the database takes several statements in one message
+   * (PostgreSQL), else left to the end of the transaction. Nothing more may be sent in the transaction after it.
+   */
+  async finish(): Promise<void> {
+    await this.write(true);
+  }
+
+  private async write(end: boolean): Promise<void> {
     try {
-      for (const group of combineWrites(this.writes())) await this.tx.query(group.sql, group.params);
+      const groups = combineWrites(this.writes());
+      if (end && groups.length === 1 && this.tx.batch) await this.tx.batch(groups, { commit: true });
+      else for (const group of groups) await this.tx.query(group.sql, group.params);
     } catch (err) {
       const table = (err as { table?: unknown }).table;
       if (sqlState(err) === UNIQUE_VIOLATION && (table === undefined || table === 'events')) {
@@ -445,12 +513,16 @@ export function combineWrites(writes: readonly RowWrite[]): { sql: string; param
   return [{ sql: `WITH ${ctes.join(',\n')}\nSELECT 1`, params }];
 }
 
-/** Runs `fn` in a write session and commits it, all in one transaction. */
-export function withWriteSession<T>(db: Db, fn: (session: WriteSession) => Promise<T>): Promise<T> {
+/** Runs `fn` in a write session (opened with `preload`) and commits it, all in one transaction. */
+export function withWriteSession<T>(
+  db: Db,
+  fn: (session: WriteSession) => Promise<T>,
+  preload?: Preload,
+): Promise<T> {
   return db.transaction(async (tx) => {
-    const session = await WriteSession.open(tx);
+    const session = await WriteSession.open(tx, preload);
     const out = await fn(session);
-    await session.commit();
+    await session.finish();
     return out;
   });
 }

@@ -7,12 +7,26 @@ export interface QueryResult<T> {
   rowCount: number;
 }
 
+/** One statement with its `$n` parameters. */
+export interface Statement {
+  sql: string;
+  params?: readonly unknown[];
+}
+
 /** Anything SQL can be sent to: the database itself or an open transaction. */
 export interface Queryable {
   /** One statement with `$n` parameters. int8 and numeric come back as numbers, timestamptz as Date, json(b) parsed. */
   query<T = Row>(sql: string, params?: unknown[]): Promise<QueryResult<T>>;
   /** A script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
+  /**
+   * Optional, where a round trip costs something (PostgreSQL): several statements in one message, run in order,
+   * each seeing what the ones before it did; the first that fails stops the rest and fails the call. Results in
+   * order, rows parsed as query() parses them. Outside a transaction the message is one implicit transaction (all
+   * or nothing). In a transaction, `commit` puts COMMIT in the same message: when the call resolves the transaction
+   * has committed, and nothing more may be sent in it.
+   */
+  batch?(statements: readonly Statement[], options?: { commit?: boolean }): Promise<QueryResult<Row>[]>;
 }
 
 export interface Db extends Queryable {

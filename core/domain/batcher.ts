@@ -110,12 +110,11 @@ export class CommandBatcher {
     this.stats.largest = Math.max(this.stats.largest, batch.length);
     let outcomes: Outcome[];
     try {
-      outcomes = await withWriteSession(this.db, (session) =>
-        runInSession(
-          session,
-          batch.map((b) => b.prepared),
-          this.options,
-        ),
+      const prepared = batch.map((b) => b.prepared);
+      outcomes = await withWriteSession(
+        this.db,
+        (session) => runInSession(session, prepared, this.options),
+        SessionCommands.preloadOf(prepared),
       );
     } catch (error) {
       for (const b of batch) b.reject(error);

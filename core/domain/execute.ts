@@ -7,6 +7,7 @@ import {
   requestHash,
   withWriteSession,
   type IdempotencyRecord,
+  type Preload,
   type WriteSession,
 } from '../eventstore.js';
 import { homeSalt } from '../privacy/salt.js';
@@ -92,7 +93,11 @@ export async function executeCommands(
 ): Promise<CommandResult[]> {
   const clock = ctx.clock ?? (() => new Date());
   const prepared = envelopes.map((e, i) => prepareCommand(e, i, clock, envelopes.length > 1));
-  return withWriteSession(db, (session) => runPrepared(session, prepared, ctx));
+  return withWriteSession(
+    db,
+    (session) => runPrepared(session, prepared, ctx),
+    SessionCommands.preloadOf(prepared),
+  );
 }
 
 /** One command; see executeCommands. */
@@ -138,23 +143,33 @@ export class SessionCommands {
     private readonly ctx: ExecContext,
   ) {}
 
+  /** The rows, stream versions and idempotency records the commands read (for WriteSession.open). */
+  static preloadOf(prepared: PreparedCommand[]): Preload {
+    const keys = emptyKeys();
+    for (const p of prepared) keysForCommand(p.command, keys);
+    return {
+      keys,
+      streamIds: streamsOfKeys(keys),
+      idempotencyKeys: prepared.flatMap((p) =>
+        p.metadata.idempotencyKey ? [p.metadata.idempotencyKey] : [],
+      ),
+    };
+  }
+
   /**
-   * Loads the rows, stream versions and idempotency records the commands read (one statement), and the salt if
-   * needed.
+   * The commands of a session opened with their preloadOf() (else it is loaded here: one statement), and the salt
+   * if needed.
    */
   static async open(
     session: WriteSession,
     prepared: PreparedCommand[],
     ctx: ExecContext,
   ): Promise<SessionCommands> {
-    const keys = emptyKeys();
-    for (const p of prepared) keysForCommand(p.command, keys);
-    // rows, stream versions and idempotency keys: one round trip
-    const seen = await session.preload(
-      keys,
-      streamsOfKeys(keys),
-      prepared.flatMap((p) => (p.metadata.idempotencyKey ? [p.metadata.idempotencyKey] : [])),
-    );
+    let seen = session.takePreloaded();
+    if (!seen) {
+      const p = SessionCommands.preloadOf(prepared);
+      seen = await session.preload(p.keys, p.streamIds, p.idempotencyKeys);
+    }
     const needsSalt = prepared.some((p) => p.command.type === 'PlaceRoleHome');
     const salt = needsSalt ? (ctx.salt ?? (await homeSalt(session.tx))) : '';
     return new SessionCommands(session, seen, salt, ctx);

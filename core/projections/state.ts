@@ -315,11 +315,24 @@ const COMBINE_IDS = 1000;
  * columns come as text and are turned back into Date, so apply() sees the same rows either way.
  */
 export async function runReads(q: Queryable, reads: readonly RowRead[]): Promise<void> {
-  const size = reads.reduce((n, r) => n + r.size, 0);
-  if (reads.length < 2 || size > COMBINE_IDS) {
+  const combined = reads.length >= 2 ? combineReads(reads) : undefined;
+  if (!combined) {
     for (const r of reads) r.apply((await q.query(r.sql, r.params)).rows);
     return;
   }
+  const { rows } = await q.query(combined.sql, combined.params);
+  combined.apply(rows);
+}
+
+/**
+ * Reads as the one statement runReads sends (for a caller that sends it with others), with what to do with its
+ * rows; undefined when there is nothing to read or too much for one statement.
+ */
+export function combineReads(
+  reads: readonly RowRead[],
+): { sql: string; params: unknown[]; apply(rows: Record<string, unknown>[]): void } | undefined {
+  const size = reads.reduce((n, r) => n + r.size, 0);
+  if (!reads.length || size > COMBINE_IDS) return undefined;
   const params: unknown[] = [];
   const columns = reads.map((r, i) => {
     const offset = params.length;
@@ -327,17 +340,19 @@ export async function runReads(q: Queryable, reads: readonly RowRead[]): Promise
     const sql = r.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
     return `(SELECT coalesce(json_agg(r), '[]'::json) FROM (${sql}) r) AS r${i}`;
   });
-  const { rows } = await q.query<Record<string, Record<string, unknown>[]>>(
-    `SELECT ${columns.join(',\n')}`,
+  return {
+    sql: `SELECT ${columns.join(',\n')}`,
     params,
-  );
-  reads.forEach((r, i) => {
-    const got = rows[0]![`r${i}`]!;
-    if (r.times.length)
-      for (const row of got)
-        for (const c of r.times) if (typeof row[c] === 'string') row[c] = new Date(row[c] as string);
-    r.apply(got);
-  });
+    apply(rows) {
+      reads.forEach((r, i) => {
+        const got = rows[0]![`r${i}`] as Record<string, unknown>[];
+        if (r.times.length)
+          for (const row of got)
+            for (const c of r.times) if (typeof row[c] === 'string') row[c] = new Date(row[c] as string);
+        r.apply(got);
+      });
+    },
+  };
 }
 
 /** One statement of a flush: its SQL, parameters and how many rows it writes. */

@@ -353,6 +353,8 @@ describe.skipIf(noPostgres)('CommandBatcher beside other sessions (PostgreSQL)',
 
     const batcher = new CommandBatcher(t.db);
     const first = [2, 3, 4, 5].map((s) => batcher.submit(node(s)));
+    // settled from the start: the kill below may fail them before the test awaits them
+    const firstSettled = Promise.allSettled(first);
     await waitingOn('WITH w0 AS (INSERT INTO events%'); // commit(): one statement (data-modifying CTEs)
     // it is inside commit(): its events are written (uncommitted), it waits for the statistics row
     const inserting = await admin(async (c) => {
@@ -365,13 +367,14 @@ describe.skipIf(noPostgres)('CommandBatcher beside other sessions (PostgreSQL)',
     expect(inserting).toBe(1);
     // these wait for the next transaction
     const second = [6, 7].map((s) => batcher.submit(node(s)));
+    const secondSettled = Promise.allSettled(second);
     // the database goes away: no new connections, every session killed
     await admin(async (c) => {
       await c.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
       await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
     });
-    const firstOutcomes = await Promise.allSettled(first);
-    const secondOutcomes = await Promise.allSettled(second);
+    const firstOutcomes = await firstSettled;
+    const secondOutcomes = await secondSettled;
     for (const o of [...firstOutcomes, ...secondOutcomes]) {
       expect(o.status).toBe('rejected');
       // what the API makes of it: 503, nothing written

@@ -1,8 +1,9 @@
 // PostgreSQL-only behaviours: a connection killed mid-transaction, concurrent migrations from several processes,
-// BEGIN sent with a transaction's first statement.
+// BEGIN sent with a transaction's first statement, several statements (and COMMIT) in one message.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../core/db/adapter.js';
 import { migrate } from '../../core/db/migrate.js';
+import { inlineParams } from '../../core/db/postgres.js';
 import { WriteSession, appendToStream, headPosition } from '../../core/eventstore.js';
 import { seedCommunity } from '../../core/seed/seed.js';
 import { builtinPlaces } from '../../core/seed/places.js';
@@ -163,6 +164,74 @@ describe.skipIf(Boolean(unavailable))('postgres: crash safety and concurrent sta
     expect(await outboxRows()).toBe(1);
     // a transaction that sends nothing
     expect(await t.db.transaction(async () => 'nothing')).toBe('nothing');
+  });
+
+  it('batch: parameters written as literals read back exactly as sent as parameters', async () => {
+    const values: unknown[] = [
+      null,
+      42,
+      -1.5e-7,
+      "it's a \\ back'slash\n'); DROP TABLE events; --",
+      'ünïcødé ✓ $2 $1',
+      new Date('2026-05-04T03:02:01.234Z'),
+      ['a,b', 'c"d', "e'f", '{g}', 'h\\i', null, ''],
+      [1, 2, 9007199254740991],
+      JSON.stringify({ q: "o'k", n: [1, null], s: '\\' }),
+      true,
+      Buffer.from([0, 1, 254, 255]),
+    ];
+    const sql = `SELECT $1::text AS n, $2::int AS i, $3::float8 AS f, $4::text AS q, $5::text AS u,
+      $6::timestamptz AS d, $7::text[] AS a, $8::bigint[] AS b, $9::jsonb AS j, $10::boolean AS t, $11::bytea AS y`;
+    const sent = await t.db.query(sql, values);
+    const [inlined] = await t.db.batch!([{ sql, params: values }]);
+    expect(inlined!.rows).toEqual(sent.rows);
+    expect(sent.rows[0]).toMatchObject({ n: null, i: 42, u: 'ünïcødé ✓ $2 $1', t: true });
+    expect(sent.rows[0]!.a).toEqual(values[6]);
+    // an untyped literal takes its type from its place, as a parameter does
+    const [typed] = await t.db.batch!([
+      { sql: 'SELECT position + $1 AS p FROM event_log_head WHERE position < $2', params: [5, 1_000_000] },
+    ]);
+    expect(typed!.rows).toEqual((await t.db.query('SELECT position + 5 AS p FROM event_log_head')).rows);
+    expect(() => inlineParams('SELECT $2', [1])).toThrow(/\$2 has no parameter/);
+  });
+
+  it('batch: statements in order in one message; with commit the transaction ends there, all or nothing', async () => {
+    await resetDb(t.db);
+    const outboxRows = async (db: Db = t.db) =>
+      (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox')).rows[0]!.n;
+    const insert = {
+      sql: 'INSERT INTO outbox (first_position, last_position, topics) VALUES ($1, $1, $2::text[])',
+      params: [1, ['region:x']],
+    };
+    const count = { sql: 'SELECT count(*)::int AS n FROM outbox' };
+    // each statement sees what the ones before it wrote; COMMIT rides along: another connection sees the row
+    // before the transaction's function has returned, and nothing more can be sent in it
+    let seenOutside = -1;
+    await t.db.transaction(async (tx) => {
+      const r = await tx.batch!([insert, count, insert], { commit: true });
+      expect(r.map((x) => x.rowCount)).toEqual([1, 1, 1]);
+      expect(r[1]!.rows).toEqual([{ n: 1 }]);
+      seenOutside = await outboxRows(killer);
+      await expect(tx.query('SELECT 1')).rejects.toThrow(/has committed/);
+    });
+    expect(seenOutside).toBe(2);
+    // a failing statement stops the message: nothing of it stays, COMMIT included, and the pool goes on
+    await expect(
+      t.db.transaction((tx) => tx.batch!([insert, { sql: 'SELECT 1 / 0' }, insert], { commit: true })),
+    ).rejects.toThrow(/division by zero/);
+    expect(await outboxRows()).toBe(2);
+    // without commit the transaction goes on and rolls back as a whole when it throws
+    await expect(
+      t.db.transaction(async (tx) => {
+        await tx.batch!([insert]);
+        expect(await outboxRows(tx as Db)).toBe(3);
+        throw new Error('undo');
+      }),
+    ).rejects.toThrow('undo');
+    expect(await outboxRows()).toBe(2);
+    // outside a transaction: one implicit transaction, and commit is refused
+    expect((await t.db.batch!([count, count])).map((x) => x.rows[0])).toEqual([{ n: 2 }, { n: 2 }]);
+    await expect(t.db.batch!([count], { commit: true })).rejects.toThrow(/commit is for a transaction/);
   });
 
   it('several processes starting at once migrate a fresh database exactly once', async () => {
