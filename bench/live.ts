@@ -102,8 +102,8 @@ interface TxSummary {
   /** the outbox publisher's transactions (those that took its advisory lock) and their round trips (mean) */
   publishes: number;
   publishRoundTrips: number;
-  /** publisher claims that found another server's publisher holding the lock (nothing claimed) */
-  publishLockedOut: number;
+  /** the publisher's claim statement, ms: its round trip and any wait for another server's publisher */
+  publishClaim: { p50: number; p99: number };
   /** statements sent outside any transaction (authentication, rate limits, reads), all told */
   direct: number;
 }
@@ -117,7 +117,7 @@ interface TxSamples {
   roundTrips: number;
   publishes: number;
   publishRoundTrips: number;
-  publishLockedOut: number;
+  publishClaim: number[];
   direct: number;
 }
 
@@ -139,7 +139,7 @@ function summarize(all: TxSamples[]): TxSummary {
     roundTrips: count ? sum((t) => t.roundTrips) / count : 0,
     publishes,
     publishRoundTrips: publishes ? sum((t) => t.publishRoundTrips) / publishes : 0,
-    publishLockedOut: sum((t) => t.publishLockedOut),
+    publishClaim: q((t) => t.publishClaim),
     direct: sum((t) => t.direct),
   };
 }
@@ -158,7 +158,7 @@ class WriteTxTimer {
   private roundTrips = 0;
   private publishes = 0;
   private publishRoundTrips = 0;
-  private publishLockedOut = 0;
+  private publishClaim: number[] = [];
   private direct = 0;
 
   reset(): void {
@@ -169,7 +169,7 @@ class WriteTxTimer {
     this.roundTrips = 0;
     this.publishes = 0;
     this.publishRoundTrips = 0;
-    this.publishLockedOut = 0;
+    this.publishClaim = [];
     this.direct = 0;
   }
 
@@ -182,7 +182,7 @@ class WriteTxTimer {
       roundTrips: this.roundTrips,
       publishes: this.publishes,
       publishRoundTrips: this.publishRoundTrips,
-      publishLockedOut: this.publishLockedOut,
+      publishClaim: this.publishClaim,
       direct: this.direct,
     };
   }
@@ -206,7 +206,6 @@ class WriteTxTimer {
         let statements = 0;
         let all = 0;
         let publisher = false;
-        let lockedOut = false;
         /** COMMIT went in a batch's message (no round trip of its own) */
         let committed = false;
         const out = await db.transaction((tx) => {
@@ -238,10 +237,11 @@ class WriteTxTimer {
               // the PostgreSQL adapter sends BEGIN with a first statement without parameters, else alone
               if (all === 0 && params?.length) all += 1;
               all += 1;
-              if (sql.includes('pg_try_advisory_xact_lock')) {
+              if (sql.includes('pg_advisory_xact_lock')) {
                 publisher = true;
+                const s = performance.now();
                 const r = await tx.query(sql, params);
-                lockedOut = (r.rows[0] as { locked?: boolean } | undefined)?.locked === false;
+                self.publishClaim.push(performance.now() - s);
                 return r as never;
               }
               if (locked) statements += 1;
@@ -264,7 +264,6 @@ class WriteTxTimer {
         } else if (publisher) {
           self.publishes += 1;
           self.publishRoundTrips += all + 1;
-          if (lockedOut) self.publishLockedOut += 1;
         }
         return out;
       },
@@ -841,9 +840,8 @@ async function main(): Promise<void> {
         '',
       ],
       [
-        '  outbox publisher transactions (round trips each, BEGIN, COMMIT included; bus publishes not)',
-        `${tx.publishes} (${tx.publishRoundTrips.toFixed(1)})` +
-          (SERVERS > 1 ? `; ${tx.publishLockedOut} found another server's publisher holding the lock` : ''),
+        '  outbox publisher transactions (round trips each, BEGIN, COMMIT included; bus publishes not); claim p50 (p99)',
+        `${tx.publishes} (${tx.publishRoundTrips.toFixed(1)}); ${tx.publishClaim.p50.toFixed(1)} (${tx.publishClaim.p99.toFixed(1)}) ms`,
         '',
       ],
       [

@@ -35,10 +35,8 @@ export async function pendingOutbox(q: Queryable, options: { limit?: number } = 
   }));
 }
 
-/** What claimOutbox() took: nothing unless `locked`. */
+/** What claimOutbox() took. */
 export interface OutboxClaim {
-  /** False when another publisher holds the lock: nothing was claimed. */
-  locked: boolean;
   /** The oldest unpublished entries, in id (= position) order, now marked published in this transaction. */
   entries: OutboxEntry[];
   /**
@@ -49,9 +47,11 @@ export interface OutboxClaim {
 }
 
 /**
- * The publisher's claim, one statement (one round trip): takes the transaction-scoped advisory lock `lockKey`
- * without waiting; when it is ours, locks the oldest `limit` unpublished entries (skipping any another
- * transaction holds), marks them published and returns them with their events. The marks commit with the
+ * The publisher's claim, one statement (one round trip): takes the transaction-scoped advisory lock `lockKey`,
+ * waiting while another server's publisher holds it, then locks the oldest `limit` unpublished entries (skipping
+ * any another transaction holds), marks them published and returns them with their events. Its snapshot is taken
+ * before that wait: an entry committed meanwhile is left to the claim its own commit's nudge starts (every server
+ * nudges its publisher after a commit, and one nudged mid-cycle claims again), so nothing waits for a poll. The marks commit with the
  * caller's transaction, so the caller publishes before it commits and rolls back when publishing fails: then
  * the entries stay unpublished. A row another publisher marked after this statement's snapshot is re-checked by
  * the row lock (READ COMMITTED follows the update) and left out, so no entry is claimed twice. The transaction
@@ -68,11 +68,10 @@ export async function claimOutbox(
     return String(n);
   });
   const { rows } = await q.query<{
-    locked: boolean;
     entries: { id: number; first: number; last: number; topics: string[]; created: string }[];
     events: Record<string, unknown>[] | null;
   }>(
-    `WITH lk AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(${lockKey}) AS ok,
+    `WITH lk AS MATERIALIZED (SELECT true AS ok, pg_advisory_xact_lock(${lockKey}) AS wait,
        set_config('synchronous_commit', 'off', true) AS async),
      picked AS (
        SELECT id FROM outbox WHERE published_at IS NULL AND (SELECT ok FROM lk)
@@ -81,8 +80,7 @@ export async function claimOutbox(
        UPDATE outbox o SET published_at = now(), attempts = o.attempts + 1 FROM picked WHERE o.id = picked.id
        RETURNING o.id, o.first_position, o.last_position, o.topics, o.created_at),
      span AS (SELECT min(first_position) AS first, max(last_position) AS last FROM claimed)
-     SELECT (SELECT ok FROM lk) AS locked,
-       (SELECT coalesce(json_agg(json_build_object('id', id, 'first', first_position, 'last', last_position,
+     SELECT (SELECT coalesce(json_agg(json_build_object('id', id, 'first', first_position, 'last', last_position,
           'topics', topics, 'created', created_at) ORDER BY id), '[]'::json) FROM claimed) AS entries,
        (SELECT json_agg(e ORDER BY e.position) FROM (
           SELECT ${EVENT_SELECT} FROM events, span
@@ -90,7 +88,6 @@ export async function claimOutbox(
   );
   const row = rows[0]!;
   return {
-    locked: row.locked,
     entries: row.entries.map((e) => ({
       id: e.id,
       firstPosition: e.first,

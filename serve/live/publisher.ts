@@ -1,5 +1,5 @@
 // The outbox publisher: every server runs one, one at a time publishes (a transaction-scoped advisory lock, so bus
-// order is position order). It polls, and the write API nudges it after each commit. One transaction per cycle:
+// order is position order; a server's claim waits while another's publishes). It polls, and the write API nudges it after each commit. One transaction per cycle:
 // one statement takes the lock, claims the oldest unpublished outbox entries (marked published, uncommitted) and
 // reads their events; the events are translated to deltas and published on `deltas.region:<id>`; then COMMIT.
 // A failed publish (bus down) rolls back: the entries stay unpublished and are retried with backoff — nothing is
@@ -45,7 +45,7 @@ export const DEFAULT_PUBLISHER_OPTIONS: PublisherOptions = {
   maxLiveEvents: 5000,
 };
 
-type Outcome = 'idle' | 'more' | 'locked';
+type Outcome = 'idle' | 'more';
 
 export class OutboxPublisher {
   private readonly options: PublisherOptions;
@@ -100,11 +100,6 @@ export class OutboxPublisher {
         this.again = false;
         const outcome = await this.publishOnce();
         if (this.closed) return;
-        if (outcome === 'locked') {
-          // another server is publishing; look again soon in case our commit came after its read
-          this.schedule(Math.min(50, this.options.pollMs));
-          return;
-        }
         if (outcome === 'more' || this.again) continue;
         break;
       }
@@ -135,7 +130,6 @@ export class OutboxPublisher {
         limit: this.options.batchEntries,
         maxEvents: this.options.chunkEvents,
       });
-      if (!claim.locked) return 'locked';
       const { entries } = claim;
       if (!entries.length) return 'idle';
       await this.publishEntries(tx, entries, claim.events);
