@@ -131,7 +131,7 @@ const CHUNK = 5000;
 /** What a write session's commands read before they decide: loaded when the session opens. */
 export interface Preload {
   keys: Keys;
-  streamIds: Iterable<string>;
+  streamIds: readonly string[];
   idempotencyKeys: string[];
 }
 
@@ -267,7 +267,7 @@ export class WriteSession {
    */
   async preload(
     keys: Keys,
-    streamIds: Iterable<string>,
+    streamIds: readonly string[],
     idempotencyKeys: string[],
   ): Promise<Map<string, IdempotencyRecord>> {
     const seen = new Map<string, IdempotencyRecord>();
