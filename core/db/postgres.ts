@@ -38,8 +38,8 @@ export function describeUrl(url: string): string {
 function literal(value: unknown): string {
   const text = prepareValue(value);
   if (text === null || text === undefined) return 'NULL';
-  if (Buffer.isBuffer(text)) return `'\\x${text.toString('hex')}'`;
-  return pg.escapeLiteral(String(text));
+  // bytea in hex; escapeLiteral makes the backslash safe whatever standard_conforming_strings says
+  return pg.escapeLiteral(Buffer.isBuffer(text) ? `\\x${text.toString('hex')}` : String(text));
 }
 
 /**
