@@ -79,6 +79,7 @@ describe.skipIf(Boolean(unavailable))('postgres: crash safety and concurrent sta
       written();
       await tx.query('SELECT pg_sleep(60)');
     });
+    run.catch(() => {}); // awaited below; the kill may fail it before the test gets there
     await ready;
     expect(inside).toEqual({ e: 1, p: 1, o: 1 }); // really written inside the transaction
     const killed = await killer.query<{ ok: boolean }>('SELECT pg_terminate_backend($1) AS ok', [pid]);
@@ -112,6 +113,7 @@ describe.skipIf(Boolean(unavailable))('postgres: crash safety and concurrent sta
     const dbName = new URL(t.url!).pathname.slice(1);
     const importer = await t.reopen();
     const run = importEvents(importer, lines, { name: 'big' });
+    run.catch(() => {}); // awaited below; the kill may fail it before the test gets there
     // watch the importing backend and kill it while it writes projection rows
     let killedDuring = '';
     for (let i = 0; i < 4000 && !killedDuring; i++) {
