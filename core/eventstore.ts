@@ -173,7 +173,7 @@ export class WriteSession {
   private position = 0;
   private headAt = 0;
   private nowAt = '';
-  private preloaded: Map<string, IdempotencyRecord> | undefined;
+  private seen: Map<string, IdempotencyRecord> | undefined;
 
   private constructor(readonly tx: Queryable) {}
 
@@ -209,18 +209,16 @@ export class WriteSession {
     if (caughtUp) await session.catchUpProjections(at);
     if (along && !caughtUp) {
       along.apply(results[1]!.rows);
-      session.preloaded = seen;
+      session.seen = seen;
     } else if (preload) {
-      session.preloaded = await session.preload(preload.keys, preload.streamIds, preload.idempotencyKeys);
+      session.seen = await session.preload(preload);
     }
     return session;
   }
 
-  /** The idempotency records the preload given to open() found (once; undefined without one). */
-  takePreloaded(): Map<string, IdempotencyRecord> | undefined {
-    const seen = this.preloaded;
-    this.preloaded = undefined;
-    return seen;
+  /** The idempotency records the preload given to open() found (undefined without one). */
+  get preloaded(): Map<string, IdempotencyRecord> | undefined {
+    return this.seen;
   }
 
   /** If the projections lag behind the head (e.g. an interrupted rebuild), apply the missing events first. */
@@ -262,16 +260,12 @@ export class WriteSession {
   }
 
   /**
-   * What commands read before they decide, in one round trip: the projection rows `keys` name (and the regions'
-   * statistics), the versions of these streams, and the known idempotency keys among `idempotencyKeys`.
+   * What commands read before they decide, in one round trip: the projection rows `p.keys` name (and the regions'
+   * statistics), the versions of `p.streamIds`, and the known idempotency keys among `p.idempotencyKeys`.
    */
-  async preload(
-    keys: Keys,
-    streamIds: readonly string[],
-    idempotencyKeys: string[],
-  ): Promise<Map<string, IdempotencyRecord>> {
+  async preload(p: Preload): Promise<Map<string, IdempotencyRecord>> {
     const seen = new Map<string, IdempotencyRecord>();
-    await runReads(this.tx, this.preloadReads({ keys, streamIds, idempotencyKeys }, seen));
+    await runReads(this.tx, this.preloadReads(p, seen));
     return seen;
   }
 

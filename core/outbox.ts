@@ -47,16 +47,16 @@ export interface OutboxClaim {
 }
 
 /**
- * The publisher's claim, one statement (one round trip): takes the transaction-scoped advisory lock `lockKey`,
- * waiting while another server's publisher holds it, then locks the oldest `limit` unpublished entries (skipping
- * any another transaction holds), marks them published and returns them with their events. Its snapshot is taken
- * before that wait: an entry committed meanwhile is left to the claim its own commit's nudge starts (every server
- * nudges its publisher after a commit, and one nudged mid-cycle claims again), so nothing waits for a poll. The marks commit with the
- * caller's transaction, so the caller publishes before it commits and rolls back when publishing fails: then
- * the entries stay unpublished. A row another publisher marked after this statement's snapshot is re-checked by
- * the row lock (READ COMMITTED follows the update) and left out, so no entry is claimed twice. The transaction
- * commits without waiting for the disk (synchronous_commit off, for it alone): a mark lost in a crash only
- * publishes its entries again, and receivers drop what they already have by position.
+ * The publisher's claim, one statement (one round trip): takes the transaction-scoped advisory lock `lockKey`, waiting
+ * while another server's publisher holds it, then locks the oldest `limit` unpublished entries (skipping any another
+ * transaction holds), marks them published and returns them with their events. Its snapshot is taken before that wait:
+ * an entry committed meanwhile is left to the claim its own commit's nudge starts (every server nudges its publisher
+ * after a commit, and one nudged mid-cycle claims again), so nothing waits for a poll. The marks commit with the
+ * caller's transaction, so the caller publishes before it commits and rolls back when publishing fails: then the
+ * entries stay unpublished. A row another publisher marked after this statement's snapshot is re-checked by the row
+ * lock (READ COMMITTED follows the update) and left out, so no entry is claimed twice. The transaction commits without
+ * waiting for the disk (synchronous_commit off, for it alone): a mark lost in a crash only publishes its entries again,
+ * and receivers drop what they already have by position.
  */
 export async function claimOutbox(
   q: Queryable,
@@ -74,6 +74,7 @@ export async function claimOutbox(
     `WITH lk AS MATERIALIZED (SELECT true AS ok, pg_advisory_xact_lock(${lockKey}) AS wait,
        set_config('synchronous_commit', 'off', true) AS async),
      picked AS (
+       -- (SELECT ok FROM lk) is evaluated before the scan: the lock is held before any entry is read
        SELECT id FROM outbox WHERE published_at IS NULL AND (SELECT ok FROM lk)
        ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED),
      claimed AS (

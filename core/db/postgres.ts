@@ -48,6 +48,8 @@ function literal(value: unknown): string {
  * own string literals.
  */
 export function inlineParams(sql: string, params: readonly unknown[] = []): string {
+  // a statement without parameters is sent as it is (any `$n` in it is the SQL's own)
+  if (!params.length) return sql;
   return sql.replace(/\$(\d+)/g, (whole, n: string) => {
     const i = Number(n) - 1;
     if (i >= params.length) throw new Error(`${whole} has no parameter (${params.length} given)`);
@@ -97,34 +99,31 @@ function beginning(client: pg.PoolClient): Queryable & { begun(): boolean; commi
   const open = () => {
     if (committed) throw new Error('the transaction has committed: nothing more can be sent in it');
   };
+  async function batch(statements: readonly Statement[], options?: { commit?: boolean }) {
+    open();
+    const commit = options?.commit === true;
+    if (!statements.length && !commit) return [];
+    const parts = statements.map((st) => inlineParams(st.sql, st.params));
+    const first = begun ? 0 : 1;
+    if (!begun) parts.unshift('BEGIN');
+    if (commit) parts.push('COMMIT');
+    begun = true;
+    const r = await client.query(parts.join(';\n'));
+    if (commit) committed = true;
+    return results(r, first, commit ? 1 : 0);
+  }
   return {
     begun: () => begun,
     committed: () => committed,
-    async batch(statements: readonly Statement[], options?: { commit?: boolean }) {
-      open();
-      const commit = options?.commit === true;
-      if (!statements.length && !commit) return [];
-      const parts = statements.map((st) => inlineParams(st.sql, st.params));
-      const first = begun ? 0 : 1;
-      if (!begun) parts.unshift('BEGIN');
-      if (commit) parts.push('COMMIT');
-      begun = true;
-      const r = await client.query(parts.join(';\n'));
-      if (commit) committed = true;
-      return results(r, first, commit ? 1 : 0);
-    },
+    batch,
     async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
       open();
       if (begun) return inner.query<T>(sql, params);
+      // without parameters the statement rides with BEGIN in one message
+      if (!params?.length) return (await batch([{ sql }]))[0] as QueryResult<T>;
       begun = true;
-      if (params?.length) {
-        await client.query('BEGIN');
-        return inner.query<T>(sql, params);
-      }
-      // BEGIN's result, then the statement's
-      const results = (await client.query(`BEGIN;\n${sql}`)) as unknown as pg.QueryResult[];
-      const r = results.at(-1)!;
-      return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
+      await client.query('BEGIN');
+      return inner.query<T>(sql, params);
     },
     async exec(sql: string): Promise<void> {
       open();

@@ -165,11 +165,7 @@ export class SessionCommands {
     prepared: PreparedCommand[],
     ctx: ExecContext,
   ): Promise<SessionCommands> {
-    let seen = session.takePreloaded();
-    if (!seen) {
-      const p = SessionCommands.preloadOf(prepared);
-      seen = await session.preload(p.keys, p.streamIds, p.idempotencyKeys);
-    }
+    const seen = session.preloaded ?? (await session.preload(SessionCommands.preloadOf(prepared)));
     const needsSalt = prepared.some((p) => p.command.type === 'PlaceRoleHome');
     const salt = needsSalt ? (ctx.salt ?? (await homeSalt(session.tx))) : '';
     return new SessionCommands(session, seen, salt, ctx);

@@ -1,10 +1,11 @@
 // The outbox publisher: every server runs one, one at a time publishes (a transaction-scoped advisory lock, so bus
-// order is position order; a server's claim waits while another's publishes). It polls, and the write API nudges it after each commit. One transaction per cycle:
-// one statement takes the lock, claims the oldest unpublished outbox entries (marked published, uncommitted) and
-// reads their events; the events are translated to deltas and published on `deltas.region:<id>`; then COMMIT.
-// A failed publish (bus down) rolls back: the entries stay unpublished and are retried with backoff — nothing is
-// lost (receivers drop duplicates by position). Two round trips to the database per cycle (the claim, which takes
-// BEGIN along, and COMMIT), plus the reads a translation needs beyond the events (none for new nodes).
+// order is position order; a server's claim waits while another's publishes). It polls, and the write API nudges it
+// after each commit. One transaction per cycle: one statement takes the lock, claims the oldest unpublished outbox
+// entries (marked published, uncommitted) and reads their events; the events are translated to deltas and published on
+// `deltas.region:<id>`; then COMMIT. A failed publish (bus down) rolls back: the entries stay unpublished and are
+// retried with backoff — nothing is lost (receivers drop duplicates by position). Two round trips to the database per
+// cycle (the claim, which takes BEGIN along, and COMMIT), plus the reads a translation needs beyond the events (none
+// for new nodes).
 import type { Logger } from 'pino';
 import type { Bus } from '../../core/bus/adapter.js';
 import type { Db, Queryable } from '../../core/db/adapter.js';
