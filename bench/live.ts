@@ -8,6 +8,9 @@
 //   SERVERS server processes (1): more than one run side by side on their own ports, on the same database and
 //                   Redis bus (as `weft serve --workers N` would); clients and writes go to them round-robin
 //   CLIENTS (1000)  RATE writes/s (100)  SECONDS (30)  IDLE idle connections (5000)  PROCS client processes (2)
+//   WARMUP (3)      seconds of writes at RATE before the timed SECONDS: checked for loss and duplicates like the
+//                   others, not timed (a server that has just started compiles its hot paths and opens connections)
+//   DIRECT          0: the hub's direct socket writes switched off (serve/live/direct.ts); 1: required
 //   DATABASE_URL    use this database (default: a fresh weft_bench_<random>, dropped after)
 //   REDIS_URL       the bus (default redis://127.0.0.1:6379)
 //   NICE            the client processes' niceness (0: they share the cores with the server at equal priority)
@@ -45,13 +48,16 @@ type FromServer =
       tx: TxSamples;
       /** CPU of this database's PostgreSQL backends over the measurement, ms (Linux /proc; NaN elsewhere) */
       pgCpuMs: number;
+      /** the hub's direct socket writes over the measurement: sockets written whole, in part, not (null: off) */
+      direct: { whole: number; partial: number; refused: number } | null;
     }
   | { kind: 'rss'; rss: number; heapUsed: number; connections: number; cpuMs: number };
 type ToClients =
   /** client k of this process connects to urls[(first + k) % urls.length] */
   | { cmd: 'open'; urls: string[]; first: number; region: string; count: number }
   | { cmd: 'count' }
-  | { cmd: 'expect'; positions: number[]; committedUs: number[] }
+  /** every write's position (warm-up included); `timed`: those whose deliveries are timed */
+  | { cmd: 'expect'; positions: number[]; committedUs: number[]; timed: number[] }
   | { cmd: 'close' };
 type FromClients =
   | { kind: 'opened'; count: number; cpuMs: number }
@@ -309,6 +315,10 @@ async function serverMain(): Promise<void> {
   const { createApiModule } = await import('../serve/api/module.js');
   const { mintToken } = await import('../serve/api/operator.js');
   const { createLiveModule } = await import('../serve/live/module.js');
+  const { directSends, directStats, setDirectSendsOff } = await import('../serve/live/direct.js');
+  if (process.env.DIRECT === '0') setDirectSendsOff(true);
+  if (process.env.DIRECT === '1' && !directSends())
+    throw new Error('DIRECT=1: build/native/fanout.node is not built (make setup builds it)');
   const timer = new WriteTxTimer();
   const db = timer.wrap(await openDb({ url: process.env.DATABASE_URL, migrate: true }));
   const bus = new RedisBus(process.env.REDIS_URL!, { log: () => {} });
@@ -343,6 +353,7 @@ async function serverMain(): Promise<void> {
 
   let loop: ReturnType<typeof monitorEventLoopDelay> | undefined;
   let pgCpu0 = 0;
+  let direct0 = { ...directStats };
   process.on('message', async (m: ToServer) => {
     if (m.cmd === 'stop') {
       await server.close();
@@ -369,6 +380,7 @@ async function serverMain(): Promise<void> {
       loop.enable();
       timer.reset();
       pgCpu0 = await backendCpuMs(db);
+      direct0 = { ...directStats };
       send(process, { kind: 'measuring' } satisfies FromServer);
     }
     if (m.cmd === 'measured') {
@@ -382,6 +394,13 @@ async function serverMain(): Promise<void> {
         },
         tx: timer.samples(),
         pgCpuMs: (await backendCpuMs(db)) - pgCpu0,
+        direct: directSends()
+          ? {
+              whole: directStats.whole - direct0.whole,
+              partial: directStats.partial - direct0.partial,
+              refused: directStats.refused - direct0.refused,
+            }
+          : null,
       } satisfies FromServer);
     }
   });
@@ -570,13 +589,17 @@ async function clientsMain(): Promise<void> {
     }
     if (m.cmd === 'expect') {
       const want = new Set(m.positions);
+      const timed = new Set(m.timed);
       const committed = new Map(m.positions.map((p, i) => [p, m.committedUs[i]!]));
-      const latenciesUs = new Float64Array(n);
-      const afterCommitUs = new Float64Array(n);
+      const latencies: number[] = [];
+      const afterCommit: number[] = [];
       for (let i = 0; i < n; i++) {
-        latenciesUs[i] = arrived[i]! - started[i]!;
-        afterCommitUs[i] = arrived[i]! - (committed.get(positions[i]!) ?? NaN);
+        if (!timed.has(positions[i]!)) continue;
+        latencies.push(arrived[i]! - started[i]!);
+        afterCommit.push(arrived[i]! - (committed.get(positions[i]!) ?? NaN));
       }
+      const latenciesUs = Float64Array.from(latencies);
+      const afterCommitUs = Float64Array.from(afterCommit);
       let lost = 0;
       let duplicated = 0;
       let deliveries = 0;
@@ -630,6 +653,7 @@ async function main(): Promise<void> {
   const CLIENTS = Number(process.env.CLIENTS ?? 1000);
   const RATE = Number(process.env.RATE ?? 100);
   const SECONDS = Number(process.env.SECONDS ?? 30);
+  const WARMUP = Number(process.env.WARMUP ?? 3);
   const IDLE = Number(process.env.IDLE ?? 5000);
   const PROCS = Number(process.env.PROCS ?? 2);
   const NICE = Number(process.env.NICE ?? 0);
@@ -719,6 +743,8 @@ async function main(): Promise<void> {
     log(
       `  ${opened.reduce((s, o) => s + o.count, 0)} clients subscribed in ${Math.round(performance.now() - t0)} ms`,
     );
+    const warm = WARMUP > 0 ? await writeLoad(urls, token, region, RATE, WARMUP) : undefined;
+    if (warm) log(`  warm-up: ${warm.positions.length} writes in ${WARMUP} s (not timed)`);
     const load0 = loadavg()[0]!;
     const cpu0 = (await ask({ cmd: 'rss' }, 'rss')).map((r) => r.cpuMs);
     const wall0 = performance.now();
@@ -733,7 +759,8 @@ async function main(): Promise<void> {
     const cpu1 = (await ask({ cmd: 'rss' }, 'rss')).map((r) => r.cpuMs);
     const wallS = (performance.now() - wall0) / 1000;
     log(`  ${written.positions.length} writes done; waiting for the last deliveries`);
-    const expected = written.positions.length * CLIENTS;
+    const allWrites = [...(warm?.positions ?? []), ...written.positions];
+    const expected = allWrites.length * CLIENTS;
     for (let last = -1, i = 0; i < 120; i++) {
       procs.forEach((p) => send(p, { cmd: 'count' } satisfies ToClients));
       const counts = await Promise.all(
@@ -747,8 +774,9 @@ async function main(): Promise<void> {
     procs.forEach((p) =>
       send(p, {
         cmd: 'expect',
-        positions: written.positions,
-        committedUs: written.committedUs,
+        positions: allWrites,
+        committedUs: [...(warm?.committedUs ?? []), ...written.committedUs],
+        timed: written.positions,
       } satisfies ToClients),
     );
     const reports = await Promise.all(
@@ -788,7 +816,18 @@ async function main(): Promise<void> {
     await Promise.all(procs.map((p) => next(p, 'closed')));
 
     const ms = (us: number) => (us / 1000).toFixed(1);
-    const failed = Object.values(written.failures).reduce((a, n) => a + n, 0);
+    const failures = { ...written.failures };
+    for (const [status, n] of Object.entries(warm?.failures ?? {}))
+      failures[status] = (failures[status] ?? 0) + n;
+    const failed = Object.values(failures).reduce((a, n) => a + n, 0);
+    const directs = measuredAll.map((m) => m.direct);
+    const direct = directs.every((d) => d)
+      ? directs.reduce((a, d) => ({
+          whole: a!.whole + d!.whole,
+          partial: a!.partial + d!.partial,
+          refused: a!.refused + d!.refused,
+        }))
+      : null;
     const f2 = (x: { p50: number; p99: number }) => `${x.p50.toFixed(1)} (${x.p99.toFixed(1)})`;
     const mb = (b: number) => (b / 1024 / 1024).toFixed(0);
     const p99 = quantile(all, 0.99) / 1000;
@@ -799,11 +838,15 @@ async function main(): Promise<void> {
     const rows: [string, string, string][] = [
       [
         'writes (POST /api/nodes → 201 after commit)',
-        `${written.positions.length} at ${RATE}/s for ${SECONDS} s${failed ? `; ${failed} failed ${JSON.stringify(written.failures)}` : ''}`,
+        `${written.positions.length} at ${RATE}/s for ${SECONDS} s${failed ? `; ${failed} failed ${JSON.stringify(failures)}` : ''}`,
         failed ? 'FAIL' : '',
       ],
       ['subscribed WebSocket clients', String(CLIENTS), ''],
-      ['deliveries', `${deliveries} (expected ${written.positions.length * CLIENTS})`, ''],
+      [
+        'deliveries (warm-up included)',
+        `${deliveries} (expected ${expected})${warm ? `; ${warm.positions.length} warm-up writes first, not timed` : ''}`,
+        '',
+      ],
       [
         'lost / duplicated deltas',
         `${lost} / ${duplicated}`,
@@ -818,6 +861,11 @@ async function main(): Promise<void> {
         '  of which 201 → client p50 / p99 / max',
         `${ms(quantile(afterCommit, 0.5))} / ${ms(quantile(afterCommit, 0.99))} / ${ms(afterCommit[afterCommit.length - 1] ?? NaN)} ms`,
         '(publish, bus, fan-out)',
+      ],
+      [
+        '  fan-out: sockets written directly whole / in part / not (then through node:net)',
+        direct ? `${direct.whole} / ${direct.partial} / ${direct.refused}` : 'off (all through node:net)',
+        '',
       ],
       [
         '  and the write (POST → 201) p50 / p99',

@@ -69,8 +69,8 @@ if [[ ! -f $stamp ]] || [[ -n "$(find cli core pipeline serve jobs tsconfig.json
   touch "$stamp"
 fi
 
-# the tiler's native addons (native/<name>.c → build/native/<name>.node), compiled against the installed Node's
-# own headers; each is optional and the tiler says what it does without one.
+# the native addons (native/<name>.c → build/native/<name>.node), compiled against the installed Node's
+# own headers; each is optional, and without one its user does the work in JavaScript.
 #   build_addon NAME WHAT REQUIRED-HEADER FALLBACK LINK-FLAGS…
 build_addon() {
   local name=$1 what=$2 header=$3 fallback=$4
@@ -98,6 +98,9 @@ build_addon geojson 'native GeoJSON scanner' '' 'the tiler will parse every line
 # each tile's records encoded as MVT without a JavaScript object each; without it JavaScript encodes them (slower,
 # the same archive)
 build_addon tile 'native tile encoder' '' 'the tiler will encode every tile in JavaScript instead' -lm
+# the live fan-out's socket writes, a slice of clients per call; without it each goes through node:net (slower, the
+# same bytes)
+build_addon fanout 'native fan-out writes' '' 'live deltas will be written through node:net instead'
 
 # the map labels' SDF glyphs (build/glyphs, served under /fonts/): built when missing or when their builder changed
 glyphs=build/glyphs/manifest.json

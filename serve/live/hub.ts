@@ -13,6 +13,7 @@ import type { Db } from '../../core/db/adapter.js';
 import { errorMessage } from '../../core/errors.js';
 import type { Metrics } from '../metrics.js';
 import { bboxWants, type BBox } from './deltas.js';
+import { directSends, sendEach } from './direct.js';
 import { DELTAS_PREFIX, decodeEnvelope, regionOfChannel } from './envelope.js';
 import { replayPage, type EncodedDelta, type ReplayPage } from './translate.js';
 
@@ -38,6 +39,19 @@ export interface Transport {
    * by every client that gets all of them); false as sendDelta.
    */
   sendBatch?(batch: DeltaBatch): boolean;
+  /**
+   * Optional, with batchBytes and writeRest: the file descriptor of a plain TCP socket with nothing waiting in this
+   * process to be written to it (bytes written to it now go out in order), else -1. A fan-out pass then writes to it
+   * in one native call with the other subscribers that get the same bytes (serve/live/direct.ts).
+   */
+  idleFd?(): number;
+  /** The transport's bytes for a batch (made once per batch by the first transport of its kind). */
+  batchBytes?(batch: DeltaBatch): Buffer;
+  /**
+   * After a direct write of `bytes` that sent only `sent` of them (−errno when it sent none), writes the rest as
+   * sendBatch would; false as sendDelta.
+   */
+  writeRest?(bytes: Buffer, sent: number): boolean;
 }
 
 /** Deltas written at once (in increasing position order), with each transport's bytes for all of them. */
@@ -111,6 +125,13 @@ export class Subscriber {
     this.lastSent = d.position;
     return true;
   }
+}
+
+/** Subscribers written to directly with the same bytes: `count` deltas each, up to the log's last. */
+interface DirectGroup {
+  count: number;
+  subs: Subscriber[];
+  fds: number[];
 }
 
 /** A long-poll request waiting for its region's next delta. */
@@ -456,9 +477,14 @@ export class LiveHub {
     }
   }
 
-  /** Sends each live subscriber of list[from..to) what it lacks of the log (one write when it wants it all). */
+  /**
+   * Sends each live subscriber of list[from..to) what it lacks of the log (one write when it wants it all). Those
+   * that want it all and whose transports have an idle socket are written to together at the end, one native call
+   * per distinct bytes (serve/live/direct.ts).
+   */
   private visit(list: Subscriber[], from: number, to: number, log: RegionLog): void {
     let sent = 0;
+    const direct = directSends() ? new Map<Buffer, DirectGroup>() : undefined;
     for (let i = from; i < to; i++) {
       const sub = list[i]!;
       if (sub.closed || sub.mode !== 'live') continue;
@@ -466,6 +492,17 @@ export class LiveHub {
       const n = log.deltas.length - start;
       if (n <= 0) continue;
       const t = sub.transport;
+      if (direct && sub.bbox === undefined && t.idleFd && t.batchBytes && t.writeRest) {
+        const fd = t.idleFd();
+        if (fd >= 0) {
+          const bytes = t.batchBytes(log.batch(start));
+          let group = direct.get(bytes);
+          if (!group) direct.set(bytes, (group = { count: n, subs: [], fds: [] }));
+          group.subs.push(sub);
+          group.fds.push(fd);
+          continue;
+        }
+      }
       if (n === 1) {
         if (sub.offer(log.deltas[start]!) && sub.lastSent === log.deltas[start]!.position) sent += 1;
         continue;
@@ -484,6 +521,19 @@ export class LiveHub {
         if (sub.lastSent !== before) sent += 1;
       }
       t.uncork?.();
+    }
+    if (direct) {
+      const last = log.deltas.at(-1)?.position ?? 0;
+      for (const [bytes, group] of direct) {
+        const results = sendEach(group.fds, bytes);
+        group.subs.forEach((sub, k) => {
+          const r = results[k]!;
+          if (r === bytes.length || sub.transport.writeRest!(bytes, r)) {
+            sub.lastSent = last;
+            sent += group.count;
+          }
+        });
+      }
     }
     this.metrics.deltasSent.inc(sent);
   }

@@ -12,6 +12,7 @@ import { errorMessage } from '../../core/errors.js';
 import { headPosition } from '../../core/eventstore.js';
 import type { Metrics } from '../metrics.js';
 import { Subscriber, type DeltaBatch, type LiveHub, type Transport } from './hub.js';
+import { idleFd } from './direct.js';
 import type { Presence } from './presence.js';
 import { ProtocolError, parseClientFrame, parseSubscriptionQuery, type Subscription } from './protocol.js';
 import type { EncodedDelta } from './translate.js';
@@ -121,9 +122,24 @@ class Session implements Transport {
   }
 
   sendBatch(batch: DeltaBatch): boolean {
+    return this.write(this.batchBytes(batch));
+  }
+
+  batchBytes(batch: DeltaBatch): Buffer {
     let bytes = batch.bytes.get('ws');
-    if (!bytes) batch.bytes.set('ws', (bytes = Buffer.concat(batch.deltas.map(deltaFrame))));
-    return this.write(bytes);
+    if (!bytes) {
+      const frames = batch.deltas.map(deltaFrame);
+      batch.bytes.set('ws', (bytes = frames.length === 1 ? frames[0]! : Buffer.concat(frames)));
+    }
+    return bytes;
+  }
+
+  idleFd(): number {
+    return this.isOpen() ? idleFd(this.socket) : -1;
+  }
+
+  writeRest(bytes: Buffer, sent: number): boolean {
+    return this.write(sent > 0 ? bytes.subarray(sent) : bytes);
   }
 
   sendJson(value: unknown): boolean {

@@ -32,7 +32,7 @@ class Recorder implements Transport {
   /** called after each write (with the write's positions) */
   onWrite: ((positions: number[]) => void) | undefined;
   readonly pacing = 1 << 20;
-  batchBytes: Buffer[] = [];
+  batchWrites: Buffer[] = [];
 
   constructor(batches: boolean) {
     if (!batches) this.sendBatch = undefined;
@@ -50,7 +50,7 @@ class Recorder implements Transport {
     this.spin();
     let bytes = batch.bytes.get('test');
     if (!bytes) batch.bytes.set('test', (bytes = Buffer.from(batch.deltas.map((d) => d.text).join('\n'))));
-    this.batchBytes.push(bytes);
+    this.batchWrites.push(bytes);
     this.writes.push(batch.deltas.map((d) => d.position));
     this.onWrite?.(batch.deltas.map((d) => d.position));
     return true;
@@ -138,8 +138,8 @@ describe('fan-out of several deltas at once', () => {
     while (!all[1]!.writes.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
 
     for (const t of all) expect(t.writes).toEqual([[1, 2, 3]]);
-    expect(all[0]!.batchBytes[0]).toBe(all[1]!.batchBytes[0]); // made once
-    expect(all[0]!.batchBytes[0]!.toString()).toBe(deltas.map((d) => d.text).join('\n'));
+    expect(all[0]!.batchWrites[0]).toBe(all[1]!.batchWrites[0]); // made once
+    expect(all[0]!.batchWrites[0]!.toString()).toBe(deltas.map((d) => d.text).join('\n'));
     expect(boxed.writes).toEqual([[2]]);
     expect(ahead.writes).toEqual([[3]]);
     expect(plain.writes).toEqual([[1], [2], [3]]);
@@ -168,7 +168,7 @@ describe('fan-out of several deltas at once', () => {
     expect(ts[0]!.writes).toEqual([[1], [2, 3, 4]]);
     for (const t of ts.slice(1)) expect(t.writes).toEqual([[1, 2, 3, 4]]);
     // the bytes of "everything after position 0" are made once for every client that gets all of it
-    expect(ts[2]!.batchBytes[0]).toBe(ts[3]!.batchBytes[0]);
+    expect(ts[2]!.batchWrites[0]).toBe(ts[3]!.batchWrites[0]);
     expect(boxed.writes).toEqual([[2]]);
     expect(plain.writes.flat()).toEqual([1, 2, 3, 4]);
     expect(syncing.pending.map((d) => d.position)).toEqual([1, 2, 3, 4]);

@@ -10,6 +10,7 @@ import { threadIdFor } from '../../core/domain/ids.js';
 import { MemoryBus } from '../../core/bus/memory.js';
 import { need } from '../../serve/context.js';
 import { LiveClient } from '../../serve/live/client.js';
+import { directStats } from '../../serve/live/direct.js';
 import type { DeltaMessage, NodeFeature, ThreadFeature } from '../../serve/live/deltas.js';
 import {
   createLiveModule,
@@ -106,10 +107,13 @@ describe('live deltas over WebSocket', () => {
       expect(c.received[0]!.message.type).toBe('hello'); // first
     }
     const t0 = Date.now();
+    const direct = directStats.whole;
     const { nodeId, position } = await L.node('Harbour steps', [7.4246, 43.7352]);
     const [ra, rb] = await Promise.all([a.delta(position, 1000), b.delta(position, 1000)]);
     expect(Math.max(ra.at, rb.at) - t0).toBeLessThan(1000);
     expect(ra.text).toBe(rb.text); // serialised once
+    // written to both sockets by one native call (serve/live/direct.ts)
+    expect(directStats.whole - direct).toBeGreaterThanOrEqual(2);
     const m = ra.message as DeltaMessage;
     expect(m).toMatchObject({ type: 'delta', region: REGION, position, event: 'NodeCreated' });
     expect(typeof m.at).toBe('string');
