@@ -57,7 +57,7 @@ type ToClients =
   | { cmd: 'open'; urls: string[]; first: number; region: string; count: number }
   | { cmd: 'count' }
   /** every write's position (warm-up included); `timed`: those whose deliveries are timed */
-  | { cmd: 'expect'; positions: number[]; committedUs: number[]; timed: number[] }
+  | { cmd: 'expect'; positions: number[]; startedUs: number[]; committedUs: number[]; timed: number[] }
   | { cmd: 'close' };
 type FromClients =
   | { kind: 'opened'; count: number; cpuMs: number }
@@ -409,8 +409,9 @@ async function serverMain(): Promise<void> {
 // ---- the writer (in the driver process) ------------------------------------------------------------------------
 
 interface Written {
-  /** in position order, with each one's 201 arrival (µs on the monotonic clock) */
+  /** in position order, with when each one's POST was sent and its 201 arrived (µs on the monotonic clock) */
   positions: number[];
+  startedUs: number[];
   committedUs: number[];
   /** POST → 201, ms */
   commitMs: number[];
@@ -457,7 +458,7 @@ async function writeLoad(
       req.end(body);
     });
   const total = Math.round(rate * seconds);
-  const done: { position: number; at: number }[] = [];
+  const done: { position: number; at: number; started: number }[] = [];
   const commitMs: number[] = [];
   const failures: Record<string, number> = {};
   const start = performance.now();
@@ -488,7 +489,7 @@ async function writeLoad(
         return;
       }
       commitMs.push((at - t0) / 1000);
-      done.push({ position: (JSON.parse(text) as { position: number }).position, at });
+      done.push({ position: (JSON.parse(text) as { position: number }).position, at, started: t0 });
     })();
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p));
@@ -498,6 +499,7 @@ async function writeLoad(
   done.sort((a, b) => a.position - b.position);
   return {
     positions: done.map((d) => d.position),
+    startedUs: done.map((d) => d.started),
     committedUs: done.map((d) => d.at),
     commitMs,
     failures,
@@ -506,15 +508,28 @@ async function writeLoad(
 
 // ---- a client process ------------------------------------------------------------------------------------------
 
+// what a client looks for in a message, found in its bytes (no string made of it)
+const HELLO = Buffer.from('{"type":"hello"');
+const DELTA = Buffer.from('{"type":"delta"');
+const POSITION = Buffer.from('"position":');
+const startsWith = (b: Buffer, prefix: Buffer) =>
+  b.length >= prefix.length && b.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
+/** The decimal integer at b[at…] (NaN when there is no digit). */
+function integerAt(b: Buffer, at: number): number {
+  let n = 0;
+  let i = at;
+  for (; i < b.length && b[i]! >= 0x30 && b[i]! <= 0x39; i++) n = n * 10 + b[i]! - 0x30;
+  return i > at ? n : NaN;
+}
+
 async function clientsMain(): Promise<void> {
   const sockets: (WebSocket | BenchSocket | undefined)[] = [];
   const received: number[][] = [];
-  // per delivery: its position, when it arrived and when its write started (µs, monotonic clock)
+  // per delivery: its position and when it arrived (µs, monotonic clock)
   let positions = new Float64Array(1 << 20);
   let arrived = new Float64Array(1 << 20);
-  let started = new Float64Array(1 << 20);
   let n = 0;
-  const record = (position: number, at: number, start: number) => {
+  const record = (position: number, at: number) => {
     if (n === positions.length) {
       const grow = (a: Float64Array) => {
         const b = new Float64Array(a.length * 2);
@@ -523,11 +538,9 @@ async function clientsMain(): Promise<void> {
       };
       positions = grow(positions);
       arrived = grow(arrived);
-      started = grow(started);
     }
     positions[n] = position;
-    arrived[n] = at;
-    started[n++] = start;
+    arrived[n++] = at;
   };
   process.on('message', async (m: ToClients) => {
     if (m.cmd === 'open') {
@@ -542,18 +555,15 @@ async function clientsMain(): Promise<void> {
             const url = urls[(m.first + sockets.length) % urls.length]!;
             const onMessage = (data: Buffer, resolve: () => void) => {
               const now = nowUs();
-              const text = data.toString('latin1');
-              if (text.startsWith('{"type":"hello"')) {
+              if (startsWith(data, HELLO)) {
                 opened += 1;
                 resolve();
                 return;
               }
-              if (!text.startsWith('{"type":"delta"')) return;
-              const p = text.indexOf('"position":');
-              const position = Number.parseInt(text.slice(p + 11, p + 31), 10);
+              if (!startsWith(data, DELTA)) return;
+              const position = integerAt(data, data.indexOf(POSITION) + POSITION.length);
               received[index]!.push(position);
-              const t = text.indexOf('"title":"bench ');
-              if (t >= 0) record(position, now, Number.parseInt(text.slice(t + 15, t + 35), 10));
+              record(position, now);
             };
             if (WS_CLIENT === 'raw') {
               let hello!: () => void;
@@ -590,13 +600,14 @@ async function clientsMain(): Promise<void> {
     if (m.cmd === 'expect') {
       const want = new Set(m.positions);
       const timed = new Set(m.timed);
+      const started = new Map(m.positions.map((p, i) => [p, m.startedUs[i]!]));
       const committed = new Map(m.positions.map((p, i) => [p, m.committedUs[i]!]));
       const latencies: number[] = [];
       const afterCommit: number[] = [];
       for (let i = 0; i < n; i++) {
         if (!timed.has(positions[i]!)) continue;
-        latencies.push(arrived[i]! - started[i]!);
-        afterCommit.push(arrived[i]! - (committed.get(positions[i]!) ?? NaN));
+        latencies.push(arrived[i]! - started.get(positions[i]!)!);
+        afterCommit.push(arrived[i]! - committed.get(positions[i]!)!);
       }
       const latenciesUs = Float64Array.from(latencies);
       const afterCommitUs = Float64Array.from(afterCommit);
@@ -775,6 +786,7 @@ async function main(): Promise<void> {
       send(p, {
         cmd: 'expect',
         positions: allWrites,
+        startedUs: [...(warm?.startedUs ?? []), ...written.startedUs],
         committedUs: [...(warm?.committedUs ?? []), ...written.committedUs],
         timed: written.positions,
       } satisfies ToClients),

@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+const readBuffer = Buffer.allocUnsafe(256 * 1024);
 
 export class BenchSocket {
   private pending: Buffer | undefined;
@@ -34,7 +35,20 @@ export class BenchSocket {
       .update(key + GUID)
       .digest('base64');
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: u.hostname, port: Number(u.port || 80) });
+      // every read lands in one buffer shared by the process's sockets (`onread`: no Buffer and no stream event per
+      // read); what is parsed out of it is used or copied before the next read
+      let onRead = (chunk: Buffer) => onHandshake(chunk);
+      const socket = net.connect({
+        host: u.hostname,
+        port: Number(u.port || 80),
+        onread: {
+          buffer: readBuffer,
+          callback: (n) => {
+            onRead(readBuffer.subarray(0, n));
+            return true;
+          },
+        },
+      });
       socket.setNoDelay(true);
       let head = Buffer.alloc(0);
       const fail = (err: Error) => {
@@ -45,7 +59,6 @@ export class BenchSocket {
         head = Buffer.concat([head, chunk]);
         const end = head.indexOf('\r\n\r\n');
         if (end < 0) return;
-        socket.off('data', onHandshake);
         socket.off('error', fail);
         const text = head.subarray(0, end).toString('latin1');
         if (
@@ -54,13 +67,12 @@ export class BenchSocket {
         )
           return fail(new Error(`BenchSocket: ${url} refused the upgrade: ${text.split('\r\n')[0]}`));
         const ws = new BenchSocket(socket, onMessage);
-        socket.on('data', (c: Buffer) => ws.data(c));
+        onRead = (c: Buffer) => ws.data(c);
         socket.on('error', () => socket.destroy());
         resolve(ws);
         const rest = head.subarray(end + 4);
         if (rest.length) ws.data(rest);
       };
-      socket.on('data', onHandshake);
       socket.once('error', fail);
       socket.write(
         `GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
