@@ -1,7 +1,8 @@
 // The live hub of one server: receives deltas from the bus and fans them out to the subscribers of their region
 // (WebSocket sessions and SSE streams), each delta serialised once. Fan-out passes sweep the subscribers in slices;
 // each live subscriber visited gets, in one write, every recent delta it lacks (bytes made once for all the
-// subscribers that get the same ones). After a pass the next one waits a gap that grows with what the pass cost
+// subscribers that get the same ones; those of a slice with idle sockets are written in one native call, see
+// direct.ts). After a pass the next one waits a gap that grows with what the pass cost
 // (passGapFactor × its writing time, at most maxPassGapMs), so a busy server makes fewer, larger writes while one
 // whose passes are cheap sends each delta at once. A subscriber first catches up from the event store while live
 // deltas are buffered, then switches to live: positions strictly increase per subscriber, with no gap and no
