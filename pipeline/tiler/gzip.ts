@@ -7,7 +7,7 @@
 // `gzipSync(tile, { level })` (a test checks it). Either way the bytes depend only on the tile, the level and the
 // compressor (`gzipBackend`), so a build is reproducible on one installation.
 import { constants, createGzip, gzipSync, type Gzip } from 'node:zlib';
-import { loadAddon } from './native.js';
+import { loadAddon } from '../../core/native.js';
 
 interface Deflate {
   gzip(input: Uint8Array, level: number): Uint8Array;

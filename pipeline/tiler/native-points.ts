@@ -4,7 +4,7 @@
 // simplified, clipped, quantised and encoded as the JavaScript map stage does it, from positions projected here).
 // Optional: without it (or with WEFT_NATIVE_POINTS=0) every line is parsed by JSON.parse, with the same result;
 // WEFT_NATIVE_SHAPES=0 leaves the shapes to JSON.parse and keeps the points native.
-import { loadAddon } from './native.js';
+import { loadAddon } from '../../core/native.js';
 import type { RecordBatch } from './records.js';
 
 export interface PointScan {

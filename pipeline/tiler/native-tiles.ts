@@ -1,7 +1,7 @@
 // The native tile encoder (native/tile.c → build/native/tile.node): one tile's records straight to MVT bytes, the
 // same bytes as encodeLayers(groupLayers(…)) in assemble.ts, without a JavaScript object per record.
 // Optional: without it (or with WEFT_NATIVE_TILES=0) every tile is encoded in JavaScript, with the same result.
-import { loadAddon } from './native.js';
+import { loadAddon } from '../../core/native.js';
 
 interface TileAddon {
   /** see native/tile.c: the tile's length in `out` (info[0] = end), -1 (left to JavaScript), -2 (info[1] = size) */

@@ -6,7 +6,7 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
-import { loadAddon } from '../../pipeline/tiler/native.js';
+import { loadAddon } from '../../core/native.js';
 
 interface FanOutAddon {
   sendEach(fds: Int32Array, bytes: Uint8Array, out: Int32Array): void;

@@ -15,6 +15,7 @@ import { directSends, directStats, idleFd, sendEach, setDirectSendsOff } from '.
 import { deltasChannel, encodeEnvelopes } from '../../serve/live/envelope.js';
 import { LiveHub, Subscriber, type DeltaBatch, type Transport } from '../../serve/live/hub.js';
 import type { EncodedDelta } from '../../serve/live/translate.js';
+import { waitFor } from './fixtures.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -42,12 +43,6 @@ const collect = (socket: net.Socket) => {
   const chunks: Buffer[] = [];
   socket.on('data', (c: Buffer) => chunks.push(c));
   return () => Buffer.concat(chunks);
-};
-
-const until = async (done: () => boolean, ms = 5000) => {
-  const deadline = Date.now() + ms;
-  while (!done() && Date.now() < deadline) await sleep(5);
-  expect(done()).toBe(true);
 };
 
 /** A transport over a raw socket: each delta written as its text and a newline, as the WebSocket session does. */
@@ -147,7 +142,7 @@ describe('direct socket writes', () => {
       bytes,
     );
     expect([...out]).toEqual([bytes.length, bytes.length, bytes.length]);
-    await until(() => got.every((g) => g().equals(bytes)));
+    await waitFor(async () => got.every((g) => g().equals(bytes)));
 
     // a peer that does not read: its socket takes bytes until the kernel's buffers are full, then none (EAGAIN)
     const { server, client } = await pair();
@@ -163,7 +158,7 @@ describe('direct socket writes', () => {
     let received = 0;
     client.on('data', (c: Buffer) => (received += c.length));
     client.resume();
-    await until(() => received === sent);
+    await waitFor(async () => received === sent);
   });
 
   for (const direct of [true, false]) {
@@ -200,10 +195,10 @@ describe('direct socket writes', () => {
           }
         }
         const expected = Buffer.from(deltas.map((d) => `${d.text}\n`).join(''));
-        await until(() => readerGot().length === expected.length, 20_000);
+        await waitFor(async () => readerGot().length === expected.length, 20_000);
         expect(readerGot().equals(expected)).toBe(true);
         expect(queuedWhenResumed).toBeGreaterThan(0); // Node held some when it read again
-        await until(() => stalledGot().length >= expected.length, 20_000);
+        await waitFor(async () => stalledGot().length >= expected.length, 20_000);
         expect(stalledGot().equals(expected)).toBe(true);
         if (direct) {
           expect(directStats.whole).toBeGreaterThan(before.whole);

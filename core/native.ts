@@ -1,5 +1,6 @@
-// Loading the tiler's native addons (native/*.c, compiled by scripts/setup.sh into build/native/<name>.node): each
-// is optional, and the tiler falls back to JavaScript with the reason at hand when one is not built or not loadable.
+// Loading the native addons (native/*.c, compiled by scripts/setup.sh into build/native/<name>.node; the tiler's
+// and the live fan-out's): each is optional, and its user falls back to JavaScript with the reason at hand when one
+// is not built or not loadable.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
@@ -12,11 +13,11 @@ export interface Addon<T> {
 
 const loaded = new Map<string, Addon<unknown>>();
 
-/** build/native/<name>.node, looked for from this module's source (pipeline/tiler) and from its build. */
+/** build/native/<name>.node, looked for from this module's source (core/) and from its build (build/core/). */
 export function loadAddon<T>(name: string, needs: string): Addon<T> {
   let addon = loaded.get(name) as Addon<T> | undefined;
   if (addon) return addon;
-  const paths = [`../../build/native/${name}.node`, `../../native/${name}.node`];
+  const paths = [`../build/native/${name}.node`, `../native/${name}.node`];
   const path = paths.map((p) => new URL(p, import.meta.url).pathname).find((p) => existsSync(p));
   if (!path) {
     addon = {
