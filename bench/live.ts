@@ -14,7 +14,9 @@
 //   DATABASE_URL    use this database (default: a fresh weft_bench_<random>, dropped after)
 //   REDIS_URL       the bus (default redis://127.0.0.1:6379)
 //   NICE            the client processes' niceness (0: they share the cores with the server at equal priority)
-//   WS_CLIENT       the clients' WebSocket: raw (bench/ws-client.ts, lean; default) or ws (the ws package)
+//   WS_CLIENT       the clients: native (bench/ws-clients.c, one C program per client process, built by
+//                   scripts/setup.sh; the default when built), raw (bench/ws-client.ts, Node; the default otherwise)
+//                   or ws (Node, the ws package)
 //   PROFILE_DIR     write a CPU profile of the server process(es) there
 //   GAP_FACTOR, MAX_GAP_MS, SLICE  the hub's passGapFactor, maxPassGapMs and fanOutSlice (default: the server's)
 import { fork, type ChildProcess } from 'node:child_process';
@@ -26,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import { BenchSocket } from './ws-client.js';
+import { deliveries, NativeClients, nativeClientsBuilt } from './native-clients.js';
 import type { Db, Queryable } from '../core/db/adapter.js';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -34,7 +37,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** CLOCK_MONOTONIC in microseconds: the same clock in every process of the machine. */
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 /** The clients' WebSocket implementation: 'raw' (bench/ws-client.ts, lean) or 'ws' (the ws package). */
-const WS_CLIENT = process.env.WS_CLIENT ?? 'raw';
+const WS_CLIENT = process.env.WS_CLIENT ?? (nativeClientsBuilt() ? 'native' : 'raw');
+/** The clients as the table names them. */
+const CLIENT_KIND =
+  WS_CLIENT === 'native'
+    ? 'native clients (bench/ws-clients.c)'
+    : WS_CLIENT === 'raw'
+      ? 'Node clients (bench/ws-client.ts)'
+      : 'Node clients (the ws package)';
 
 // ---- messages between the processes ---------------------------------------------------------------------------
 
@@ -529,6 +539,7 @@ async function clientsMain(): Promise<void> {
   let positions = new Float64Array(1 << 20);
   let arrived = new Float64Array(1 << 20);
   let n = 0;
+  let nativeChildMs = 0;
   const record = (position: number, at: number) => {
     if (n === positions.length) {
       const grow = (a: Float64Array) => {
@@ -542,7 +553,38 @@ async function clientsMain(): Promise<void> {
     positions[n] = position;
     arrived[n++] = at;
   };
+  const native = WS_CLIENT === 'native' ? new NativeClients() : undefined;
+  /** This process's CPU and, with native clients, their program's (ms). */
+  const cpuMs = (childMs = 0) => (process.cpuUsage().user + process.cpuUsage().system) / 1000 + childMs;
   process.on('message', async (m: ToClients) => {
+    if (native && m.cmd === 'open') {
+      const [count, childMs] = await native.open(m.urls, m.first, `/live?region=${m.region}`, m.count);
+      for (let i = 0; i < count; i++) received.push([]);
+      send(process, { kind: 'opened', count, cpuMs: cpuMs(childMs) } satisfies FromClients);
+      return;
+    }
+    if (native && m.cmd === 'count') {
+      send(process, { kind: 'count', deliveries: await native.count() } satisfies FromClients);
+      return;
+    }
+    if (native && m.cmd === 'expect') {
+      // the program's deliveries become this process's, then the report is made as for the Node clients
+      const [dump, childMs] = await native.dump();
+      n = 0;
+      for (const got of received) got.length = 0;
+      for (const d of deliveries(dump)) {
+        received[d.client]!.push(d.position);
+        record(d.position, d.atUs);
+      }
+      nativeChildMs = childMs;
+    }
+    if (native && m.cmd === 'close') {
+      await native.close();
+      received.length = 0;
+      n = 0;
+      send(process, { kind: 'closed' } satisfies FromClients);
+      return;
+    }
     if (m.cmd === 'open') {
       const urls = m.urls.map((url) => `${url.replace(/^http/, 'ws')}/live?region=${m.region}`);
       let opened = 0;
@@ -584,11 +626,10 @@ async function clientsMain(): Promise<void> {
           }),
         );
       }
-      const cpu = process.cpuUsage();
       send(process, {
         kind: 'opened',
         count: opened,
-        cpuMs: (cpu.user + cpu.system) / 1000,
+        cpuMs: cpuMs(),
       } satisfies FromClients);
     }
     if (m.cmd === 'count') {
@@ -630,7 +671,7 @@ async function clientsMain(): Promise<void> {
         deliveries,
         lost,
         duplicated,
-        cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
+        cpuMs: cpuMs(nativeChildMs),
       } satisfies FromClients);
     }
     if (m.cmd === 'close') {
@@ -751,9 +792,9 @@ async function main(): Promise<void> {
     const opened = await Promise.all(
       procs.map((p) => next<Extract<FromClients, { kind: 'opened' }>>(p, 'opened')),
     );
-    log(
-      `  ${opened.reduce((s, o) => s + o.count, 0)} clients subscribed in ${Math.round(performance.now() - t0)} ms`,
-    );
+    const subscribed = opened.reduce((s, o) => s + o.count, 0);
+    log(`  ${subscribed} clients subscribed in ${Math.round(performance.now() - t0)} ms`);
+    if (subscribed < CLIENTS) throw new Error(`only ${subscribed} of ${CLIENTS} clients could subscribe`);
     const warm = WARMUP > 0 ? await writeLoad(urls, token, region, RATE, WARMUP) : undefined;
     if (warm) log(`  warm-up: ${warm.positions.length} writes in ${WARMUP} s (not timed)`);
     const load0 = loadavg()[0]!;
@@ -938,8 +979,8 @@ async function main(): Promise<void> {
     const w1 = Math.max(...rows.map((r) => r[1].length));
     console.log(
       SERVERS > 1
-        ? `\nlive fan-out (PostgreSQL, Redis bus; ${SERVERS} server processes, clients and writes round-robin over them; clients in ${PROCS} processes apart from the servers, nice ${NICE})`
-        : `\nlive fan-out (PostgreSQL, Redis bus; clients in ${PROCS} processes apart from the server, nice ${NICE})`,
+        ? `\nlive fan-out (PostgreSQL, Redis bus; ${SERVERS} server processes, clients and writes round-robin over them; ${CLIENT_KIND} in ${PROCS} processes apart from the servers, nice ${NICE})`
+        : `\nlive fan-out (PostgreSQL, Redis bus; ${CLIENT_KIND} in ${PROCS} processes apart from the server, nice ${NICE})`,
     );
     for (const [a, b, c] of rows) console.log(`${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`);
     for (const s of servers) send(s, { cmd: 'stop' } satisfies ToServer);

@@ -102,6 +102,20 @@ build_addon tile 'native tile encoder' '' 'the tiler will encode every tile in J
 # same bytes)
 build_addon fanout 'native fan-out writes' '' 'live deltas will be written through node:net instead'
 
+# the live bench's WebSocket clients as one native program (bench/ws-clients.c → build/bench/ws-clients): they share
+# this box's cores with the server, so `make bench-live` uses the lightest clients it can; without it, Node clients
+clients=build/bench/ws-clients
+if [[ ! -f $clients || bench/ws-clients.c -nt $clients ]]; then
+  if command -v gcc >/dev/null; then
+    echo "setup: building the live bench's native WebSocket clients → $clients"
+    mkdir -p build/bench
+    gcc -O2 -Wall bench/ws-clients.c -o "$clients.tmp"
+    mv "$clients.tmp" "$clients"
+  else
+    echo "setup: cannot build $clients (needs gcc); make bench-live will use Node clients instead" >&2
+  fi
+fi
+
 # the map labels' SDF glyphs (build/glyphs, served under /fonts/): built when missing or when their builder changed
 glyphs=build/glyphs/manifest.json
 if [[ ! -f $glyphs || scripts/build-glyphs.ts -nt $glyphs || styles/src/fonts.ts -nt $glyphs ]]; then
