@@ -36,8 +36,10 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** CLOCK_MONOTONIC in microseconds: the same clock in every process of the machine. */
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
-/** The clients' WebSocket implementation: 'raw' (bench/ws-client.ts, lean) or 'ws' (the ws package). */
+/** The clients: 'native' (bench/ws-clients.c, when built), 'raw' (bench/ws-client.ts) or 'ws' (the ws package). */
 const WS_CLIENT = process.env.WS_CLIENT ?? (nativeClientsBuilt() ? 'native' : 'raw');
+if (!['native', 'raw', 'ws'].includes(WS_CLIENT))
+  throw new Error(`WS_CLIENT must be native, raw or ws, not ${WS_CLIENT}`);
 /** The clients as the table names them. */
 const CLIENT_KIND =
   WS_CLIENT === 'native'

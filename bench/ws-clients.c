@@ -3,12 +3,12 @@
  * the same clients as bench/ws-client.ts — connect, upgrade, subscribe by URL, read every server frame, note each
  * delta's position and when it arrived — at a fraction of the CPU per read. The clients stand in for browsers on
  * other machines but share this box's two cores with the server; the less CPU they take, the less they disturb what
- * is measured. Built by scripts/setup.sh --bench into build/bench/ws-clients; driven by a bench/live.ts client
+ * is measured. Built by scripts/setup.sh into build/bench/ws-clients; driven by a bench/live.ts client
  * process over stdin/stdout, one command per line:
  *
  *   open COUNT FIRST PATH HOST:PORT...  opens COUNT clients, client k (counted over every open) to the
  *                                       (FIRST + k)th address, round robin; answers "opened N CPU_MS" once every
- *                                       one has had the server's hello (N: how many did)
+ *                                       one has had the server's hello or 30 s have passed (N: how many had it)
  *   count                               answers "count DELIVERIES"
  *   dump FILE                           writes each delivery as (int32 client, int32 position, int64 µs arrived,
  *                                       CLOCK_MONOTONIC: Node's process.hrtime) and answers "dumped N CPU_MS"
