@@ -21,7 +21,8 @@ export interface Delivery {
 
 export class NativeClients {
   private readonly child: ChildProcess;
-  private readonly answers: ((line: string) => void)[] = [];
+  /** waiting for an answer line, in command order: resolved with it, or rejected when the program exits */
+  private readonly answers: { resolve: (line: string) => void; reject: (err: Error) => void }[] = [];
   private readonly file = join(
     tmpdir(),
     `weft-ws-clients-${process.pid}-${Math.random().toString(36).slice(2)}.bin`,
@@ -35,14 +36,21 @@ export class NativeClients {
         `the native bench clients are not built (${NATIVE_CLIENTS}): run scripts/setup.sh (needs gcc)`,
       );
     this.child = spawn(NATIVE_CLIENTS, [], { stdio: ['pipe', 'pipe', 'inherit'] });
-    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
-    createInterface({ input: this.child.stdout! }).on('line', (line) => this.answers.shift()?.(line));
+    this.exited = new Promise((resolve) =>
+      this.child.once('exit', (code) => {
+        // a command the program died on (e.g. a refused connect) fails instead of waiting for ever
+        for (const a of this.answers.splice(0))
+          a.reject(new Error(`the native bench clients exited (${code})`));
+        resolve(code);
+      }),
+    );
+    createInterface({ input: this.child.stdout! }).on('line', (line) => this.answers.shift()?.resolve(line));
   }
 
   private ask(command: string): Promise<string[]> {
     return new Promise((resolve, reject) => {
       if (this.child.exitCode !== null) return reject(new Error('the native bench clients have exited'));
-      this.answers.push((line) => resolve(line.split(' ')));
+      this.answers.push({ resolve: (line) => resolve(line.split(' ')), reject });
       this.child.stdin!.write(`${command}\n`);
     });
   }

@@ -69,23 +69,33 @@ if [[ ! -f $stamp ]] || [[ -n "$(find cli core pipeline serve jobs tsconfig.json
   touch "$stamp"
 fi
 
+# C built with gcc when OUT is missing or older than SOURCE. Each build is optional: without gcc or a file it
+# requires (REQUIRES: paths, space-separated), setup says so with FALLBACK and goes on.
+#   build_c SOURCE OUT WHAT REQUIRES FALLBACK GCC-FLAGS…
+build_c() {
+  local src=$1 out=$2 what=$3 requires=$4 fallback=$5
+  shift 5
+  [[ -f $out && ! $src -nt $out ]] && return 0
+  local missing=0 f
+  for f in $requires; do [[ -f $f ]] || missing=1; done
+  if [[ $missing == 0 ]] && command -v gcc >/dev/null; then
+    echo "setup: building the $what → $out"
+    mkdir -p "$(dirname "$out")"
+    gcc -O2 -Wall "$src" "$@" -o "$out.tmp"
+    mv "$out.tmp" "$out"
+  else
+    echo "setup: cannot build $out (needs gcc${requires:+ and ${requires// /, }}); $fallback" >&2
+  fi
+}
+
 # the native addons (native/<name>.c → build/native/<name>.node), compiled against the installed Node's
 # own headers; each is optional, and without one its user does the work in JavaScript.
 #   build_addon NAME WHAT REQUIRED-HEADER FALLBACK LINK-FLAGS…
 build_addon() {
   local name=$1 what=$2 header=$3 fallback=$4
   shift 4
-  local out=build/native/$name.node
-  [[ -f $out && ! native/$name.c -nt $out ]] && return 0
-  if [[ -f $nodedir/include/node/node_api.h && ( -z $header || -f $header ) ]] && command -v gcc >/dev/null; then
-    echo "setup: building the $what → $out"
-    mkdir -p build/native
-    gcc -O2 -Wall -fPIC -shared -I"$nodedir/include/node" "native/$name.c" "$@" -o "$out.tmp"
-    mv "$out.tmp" "$out"
-  else
-    echo "setup: cannot build $out (needs gcc${header:+, $header} and Node's headers in $nodedir/include/node);" \
-      "$fallback" >&2
-  fi
+  build_c "native/$name.c" "build/native/$name.node" "$what" "$nodedir/include/node/node_api.h${header:+ $header}" \
+    "$fallback" -fPIC -shared -I"$nodedir/include/node" "$@"
 }
 # the tiles' gzip: a binding to libdeflate (Debian's libdeflate-dev); without it zlib compresses them (slower)
 build_addon deflate 'native gzip (libdeflate)' /usr/include/libdeflate.h \
@@ -104,17 +114,8 @@ build_addon fanout 'native fan-out writes' '' 'live deltas will be written throu
 
 # the live bench's WebSocket clients as one native program (bench/ws-clients.c → build/bench/ws-clients): they share
 # this box's cores with the server, so `make bench-live` uses the lightest clients it can; without it, Node clients
-clients=build/bench/ws-clients
-if [[ ! -f $clients || bench/ws-clients.c -nt $clients ]]; then
-  if command -v gcc >/dev/null; then
-    echo "setup: building the live bench's native WebSocket clients → $clients"
-    mkdir -p build/bench
-    gcc -O2 -Wall bench/ws-clients.c -o "$clients.tmp"
-    mv "$clients.tmp" "$clients"
-  else
-    echo "setup: cannot build $clients (needs gcc); make bench-live will use Node clients instead" >&2
-  fi
-fi
+build_c bench/ws-clients.c build/bench/ws-clients "live bench's native WebSocket clients" '' \
+  'make bench-live will use Node clients instead'
 
 # the map labels' SDF glyphs (build/glyphs, served under /fonts/): built when missing or when their builder changed
 glyphs=build/glyphs/manifest.json

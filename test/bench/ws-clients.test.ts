@@ -122,6 +122,18 @@ function frame(text: string): Buffer {
   return Buffer.concat([head, payload]);
 }
 
+describe('native bench clients without a server', () => {
+  it('fail the open when nothing listens, instead of waiting for ever', async () => {
+    const free = net.createServer();
+    await new Promise<void>((r) => free.listen(0, '127.0.0.1', r));
+    const port = (free.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => free.close(() => r()));
+    const c = new NativeClients();
+    await expect(c.open([`http://127.0.0.1:${port}`], 0, '/live', 1)).rejects.toThrow(/exited/);
+    expect(await c.exited).not.toBe(0);
+  });
+});
+
 describe('native bench clients against a hand-made server', () => {
   it('join frames split across reads and take several frames from one read', async () => {
     const port = await rawServer(async (socket) => {
